@@ -178,7 +178,13 @@ impl<R: RoundProtocol> Protocol for Lockstep<R> {
         s
     }
 
-    fn on_message(&self, s: &mut Self::State, from: NodeId, m: Self::Msg, _ctx: &mut Ctx<'_, Self>) {
+    fn on_message(
+        &self,
+        s: &mut Self::State,
+        from: NodeId,
+        m: Self::Msg,
+        _ctx: &mut Ctx<'_, Self>,
+    ) {
         if m.round == s.round && !s.halted {
             s.inbox.push((from, m.msg));
         } else {

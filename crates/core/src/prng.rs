@@ -182,14 +182,18 @@ mod tests {
 
     #[test]
     fn same_seed_same_stream_and_streams_differ() {
-        let a: Vec<u64> = (0..8).map({
-            let mut p = Prng::new(42);
-            move |_| p.next_u64()
-        }).collect();
-        let b: Vec<u64> = (0..8).map({
-            let mut p = Prng::new(42);
-            move |_| p.next_u64()
-        }).collect();
+        let a: Vec<u64> = (0..8)
+            .map({
+                let mut p = Prng::new(42);
+                move |_| p.next_u64()
+            })
+            .collect();
+        let b: Vec<u64> = (0..8)
+            .map({
+                let mut p = Prng::new(42);
+                move |_| p.next_u64()
+            })
+            .collect();
         assert_eq!(a, b);
         let mut c = Prng::derive(42, 1);
         let mut d = Prng::derive(42, 2);

@@ -125,12 +125,14 @@ where
         match timer {
             Layer::Lower(t) => {
                 let mut lfx = Vec::new();
-                self.lower.on_timer(&mut s.lower, t, &mut ctx.fork(&mut lfx));
+                self.lower
+                    .on_timer(&mut s.lower, t, &mut ctx.fork(&mut lfx));
                 self.run_lower(s, lfx, ctx);
             }
             Layer::Upper(t) => {
                 let mut ufx = Vec::new();
-                self.upper.on_timer(&mut s.upper, t, &mut ctx.fork(&mut ufx));
+                self.upper
+                    .on_timer(&mut s.upper, t, &mut ctx.fork(&mut ufx));
                 self.run_upper(s, ufx, ctx);
             }
         }
@@ -138,7 +140,8 @@ where
 
     fn on_request(&self, s: &mut Self::State, req: U::Request, ctx: &mut Ctx<'_, Self>) {
         let mut ufx = Vec::new();
-        self.upper.on_request(&mut s.upper, req, &mut ctx.fork(&mut ufx));
+        self.upper
+            .on_request(&mut s.upper, req, &mut ctx.fork(&mut ufx));
         self.run_upper(s, ufx, ctx);
     }
 

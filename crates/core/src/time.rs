@@ -11,11 +11,15 @@ use std::ops::{Add, AddAssign, Sub};
 use std::str::FromStr;
 
 /// A point in virtual time: nanoseconds since the run began.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct Instant(pub u64);
 
 /// A span of virtual time in nanoseconds.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct Duration(pub u64);
 
 impl Instant {
@@ -226,11 +230,23 @@ mod tests {
     #[test]
     fn parses_units_exactly() {
         assert_eq!("2s".parse::<Duration>().unwrap(), Duration::from_secs(2));
-        assert_eq!("1.5s".parse::<Duration>().unwrap(), Duration::from_millis(1500));
-        assert_eq!("250ms".parse::<Duration>().unwrap(), Duration::from_millis(250));
-        assert_eq!("10us".parse::<Duration>().unwrap(), Duration::from_micros(10));
+        assert_eq!(
+            "1.5s".parse::<Duration>().unwrap(),
+            Duration::from_millis(1500)
+        );
+        assert_eq!(
+            "250ms".parse::<Duration>().unwrap(),
+            Duration::from_millis(250)
+        );
+        assert_eq!(
+            "10us".parse::<Duration>().unwrap(),
+            Duration::from_micros(10)
+        );
         assert_eq!("7".parse::<Duration>().unwrap(), Duration::from_millis(7));
-        assert_eq!("0.001s".parse::<Duration>().unwrap(), Duration::from_millis(1));
+        assert_eq!(
+            "0.001s".parse::<Duration>().unwrap(),
+            Duration::from_millis(1)
+        );
         assert!("fast".parse::<Duration>().is_err());
         assert!("1.s".parse::<Duration>().is_err());
         assert!("-1s".parse::<Duration>().is_err());

@@ -207,17 +207,23 @@ pub struct Trace<P: Protocol> {
 impl<P: Protocol> Trace<P> {
     /// The requests made at each node, with the index of their event.
     pub fn requests(&self) -> impl Iterator<Item = (usize, Instant, NodeId, &P::Request)> {
-        self.events.iter().enumerate().filter_map(|(i, e)| match &e.kind {
-            EventKind::Request { node, req } => Some((i, e.time, *node, req)),
-            _ => None,
-        })
+        self.events
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| match &e.kind {
+                EventKind::Request { node, req } => Some((i, e.time, *node, req)),
+                _ => None,
+            })
     }
 
     /// The indications emitted at each node, with the index of their event.
     pub fn indications(&self) -> impl Iterator<Item = (usize, Instant, NodeId, &P::Indication)> {
-        self.events.iter().enumerate().filter_map(|(i, e)| match &e.kind {
-            EventKind::Indication { node, ind } => Some((i, e.time, *node, ind)),
-            _ => None,
-        })
+        self.events
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| match &e.kind {
+                EventKind::Indication { node, ind } => Some((i, e.time, *node, ind)),
+                _ => None,
+            })
     }
 }
