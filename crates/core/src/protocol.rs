@@ -98,7 +98,8 @@ pub trait Protocol: Sized + 'static {
     }
 
     /// Checks the node's internal invariants, panicking if one is broken (our bug, not the
-    /// peer's). Drivers call it after every step; the default checks nothing.
+    /// peer's). Drivers call it after every step, so keep it cheap: a check linear in the
+    /// state's size makes a long run quadratic. The default checks nothing.
     fn invariants(&self, _state: &Self::State) {}
 }
 

@@ -28,6 +28,16 @@ impl Instant {
     /// A time after every event of any run.
     pub const MAX: Instant = Instant(u64::MAX);
 
+    /// `n` milliseconds after the start of the run.
+    pub const fn from_millis(n: u64) -> Instant {
+        Instant(n * 1_000_000)
+    }
+
+    /// `n` seconds after the start of the run.
+    pub const fn from_secs(n: u64) -> Instant {
+        Instant(n * 1_000_000_000)
+    }
+
     /// Nanoseconds since the start of the run.
     pub const fn as_nanos(self) -> u64 {
         self.0

@@ -46,5 +46,5 @@ pub use faults::{
     parse_probability, ClockSkew, Crash, Cut, FaultError, FaultSchedule, Omission, OmissionKind,
     Partition, Recover,
 };
-pub use sim::{SimConfig, SimOutcome, Simulation, Stats};
+pub use sim::{Observer, SimConfig, SimOutcome, Simulation, Stats};
 pub use workload::{Idle, Requests, Scripted, Workload, WorkloadEnv};

@@ -205,7 +205,11 @@ pub struct Simulation<P: Protocol> {
     fx: Vec<Effect<P>>,
     started: bool,
     new_requests: Requests<P>,
+    observer: Option<Box<Observer<P>>>,
 }
+
+/// A callback that sees every event as it happens (see [`Simulation::with_observer`]).
+pub type Observer<P> = dyn FnMut(Instant, &EventKind<P>);
 
 const STREAM_NETWORK: u64 = 1;
 const STREAM_WORKLOAD: u64 = 2;
@@ -289,6 +293,7 @@ impl<P: Protocol> Simulation<P> {
             fx: Vec::new(),
             started: false,
             new_requests: Vec::new(),
+            observer: None,
             cfg,
         })
     }
@@ -303,6 +308,14 @@ impl<P: Protocol> Simulation<P> {
     /// acknowledgements). Partitions and omissions still apply to every message.
     pub fn with_loss_filter(mut self, f: fn(&P::Msg) -> bool) -> Self {
         self.loss_filter = Some(f);
+        self
+    }
+
+    /// Calls `f` with every event as it happens, whatever the recording level except
+    /// [`Recording::Off`] (with [`Recording::HashOnly`], experiments count what they need over
+    /// millions of events without keeping the trace in memory).
+    pub fn with_observer(mut self, f: impl FnMut(Instant, &EventKind<P>) + 'static) -> Self {
+        self.observer = Some(Box::new(f));
         self
     }
 
@@ -430,6 +443,11 @@ impl<P: Protocol> Simulation<P> {
 
     fn record(&mut self, kind: EventKind<P>) {
         self.stats.events += 1;
+        if let Some(obs) = self.observer.as_mut() {
+            if self.cfg.recording != Recording::Off {
+                obs(self.now, &kind);
+            }
+        }
         match self.cfg.recording {
             Recording::Off => {}
             Recording::HashOnly => {
