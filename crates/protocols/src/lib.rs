@@ -1,1 +1,27 @@
-//! placeholder
+//! # synod-protocols: the protocol catalog
+//!
+//! This crate holds synod's protocols: textbook algorithms written once as sans-IO
+//! [`synod_core::Protocol`] state machines, so the simulator, the model checker and the TCP
+//! runtime can all drive them, and each comes with its abstraction's guarantees as
+//! [`synod_core::Property`] values judged over traces.
+//!
+//! Protocols are grouped by topic, one folder each, following the order of the books:
+//!
+//! - [`link`]: point-to-point links, from the fair-loss network itself up to FIFO perfect links
+//!   (Cachin, Guerraoui and Rodrigues ch. 2; Lynch ch. 22);
+//! - later `fd/` (failure detectors), `election/` (leader election), `consensus/`, `broadcast/`,
+//!   `registers/` and `replication/`.
+//!
+//! Every protocol module states its model assumptions (timing, failures, what it needs from the
+//! layer below), the properties it guarantees, and where to read about it. Protocols that
+//! compose are stacked with [`synod_core::Stack`]: an upper protocol sends its messages through
+//! any link protocol, so the books' module stacks are built without copying code.
+//!
+//! Some protocols also have *canaries*: deliberately broken variants (a stubborn link that gives
+//! up, a perfect link that forgets to eliminate duplicates, a FIFO link without its hold-back
+//! queue). A canary shows that a property check has teeth: the same runs that pass with the
+//! real protocol must catch the canary.
+
+#![warn(missing_docs)]
+
+pub mod link;
