@@ -1,2 +1,424 @@
-//! placeholder
-fn main() {}
+//! `synod`: distributed-systems theory you can run, break, check and look at.
+//!
+//! A thin shell over `synod-lab`: it parses flags, injects what the deterministic crates may not
+//! touch (the wall clock for progress, OS randomness for an unspecified seed, files), and prints
+//! human-readable text or one JSON document (`--json`; headers and progress go to stderr).
+
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use synod_core::{Duration, Instant, Ratio};
+use synod_lab::catalog::{find_protocol, protocols};
+use synod_lab::experiment::{ClaimVerdict, ExpOptions, Progress};
+use synod_lab::experiments::{experiments, find_experiment};
+use synod_lab::runner::{DiagramWindow, SimSpec};
+use synod_lab::{LabError, Topic};
+use synod_sim::{parse_probability, FaultSchedule, Latency, Timing};
+
+#[derive(Parser)]
+#[command(
+    name = "synod",
+    version,
+    about = "Distributed-systems theory, executable: run, break, check and look at protocols",
+    long_about = None
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the protocols and experiments, grouped by topic.
+    List {
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Simulate a protocol under a chosen model and check its properties.
+    Sim(Box<SimArgs>),
+    /// Run an experiment that reproduces a classic result.
+    Experiment(ExperimentArgs),
+    /// Run every experiment and a few showcase simulations into one HTML report.
+    Tour(TourArgs),
+}
+
+#[derive(Args)]
+struct SimArgs {
+    /// The protocol to run (see `synod list`).
+    protocol: String,
+    /// Number of nodes.
+    #[arg(long, default_value_t = 3)]
+    nodes: usize,
+    /// Timing model: sync[:DELTA], async, psync:gst=T[,delta=D], lockstep[:ROUND].
+    #[arg(long, value_parser = parse_timing)]
+    timing: Option<Timing>,
+    /// Latency distribution: constant:D, uniform:LO..HI, exp:MEAN, normal:MEAN,SD.
+    #[arg(long, value_parser = parse_latency)]
+    latency: Option<Latency>,
+    /// Probability that the network loses a message (0 to 1).
+    #[arg(long, value_parser = parse_ratio, default_value = "0")]
+    loss: Ratio,
+    /// Probability that the network duplicates a message (0 to 1).
+    #[arg(long, value_parser = parse_ratio, default_value = "0")]
+    dup: Ratio,
+    /// Deliver messages on each channel in send order (no reordering).
+    #[arg(long)]
+    fifo: bool,
+    /// Crash a node: NODE@TIME, e.g. n1@2s (NODE@TIME:partial crashes part-way through a send).
+    #[arg(long, value_name = "SPEC")]
+    crash: Vec<String>,
+    /// Recover a crashed node from stable storage: NODE@TIME.
+    #[arg(long, value_name = "SPEC")]
+    recover: Vec<String>,
+    /// Partition: GROUP|GROUP@FROM..UNTIL (n0,n1|n2@1s..5s) or SENDERS->RECEIVERS@FROM..UNTIL.
+    #[arg(long, value_name = "SPEC")]
+    partition: Vec<String>,
+    /// Omission: NODE:send=P@FROM..UNTIL or NODE:receive=P@FROM..UNTIL.
+    #[arg(long, value_name = "SPEC")]
+    omission: Vec<String>,
+    /// Clock skew: NODE:drift=PPMppm,offset=D.
+    #[arg(long, value_name = "SPEC")]
+    clock: Vec<String>,
+    /// A fault schedule file (TOML, or JSON if it ends in .json).
+    #[arg(long, value_name = "FILE")]
+    faults: Option<PathBuf>,
+    /// The run's seed (printed; a fresh one is drawn if omitted).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// End of the run; liveness properties are judged here.
+    #[arg(long, value_parser = parse_duration, default_value = "10s")]
+    until: Duration,
+    /// Workload size: messages (or operations) per node.
+    #[arg(long, default_value_t = 20)]
+    messages: u32,
+    /// Write a space-time (Lamport) diagram of the run to FILE.
+    #[arg(long, value_name = "FILE")]
+    svg: Option<PathBuf>,
+    /// Start of the diagram's time window.
+    #[arg(long, value_parser = parse_duration)]
+    svg_from: Option<Duration>,
+    /// End of the diagram's time window.
+    #[arg(long, value_parser = parse_duration)]
+    svg_to: Option<Duration>,
+    /// Print one JSON document.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct ExperimentArgs {
+    /// The experiment to run (see `synod list`).
+    id: String,
+    /// Seed all runs derive from.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Runs (seeds) per configuration.
+    #[arg(long)]
+    runs: Option<u32>,
+    /// A reduced sweep (the claim is still judged).
+    #[arg(long)]
+    quick: bool,
+    /// Print one JSON document.
+    #[arg(long)]
+    json: bool,
+    /// Also write the result table as CSV to FILE.
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct TourArgs {
+    /// Seed for every run of the tour.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Folder for the report.
+    #[arg(long, default_value = "synod-tour")]
+    out: PathBuf,
+    /// Print a JSON summary.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_timing(s: &str) -> Result<Timing, String> {
+    s.parse()
+}
+fn parse_latency(s: &str) -> Result<Latency, String> {
+    s.parse()
+}
+fn parse_ratio(s: &str) -> Result<Ratio, String> {
+    parse_probability(s).map_err(|e| e.0)
+}
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    s.parse::<Duration>().map_err(|e| e.to_string())
+}
+
+fn fresh_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(std::process::id() as u64);
+    h.finish() >> 1
+}
+
+fn at(d: Duration) -> Instant {
+    Instant(d.as_nanos())
+}
+
+/// A progress bar on a terminal, nothing when piped.
+struct Bar(Option<indicatif::ProgressBar>);
+
+impl Bar {
+    fn new(label: &str) -> Bar {
+        if !std::io::stderr().is_terminal() {
+            return Bar(None);
+        }
+        let pb = indicatif::ProgressBar::new(0);
+        pb.set_style(
+            indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {elapsed}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        pb.set_message(label.to_string());
+        Bar(Some(pb))
+    }
+    fn finish(&self) {
+        if let Some(pb) = &self.0 {
+            pb.finish_and_clear();
+        }
+    }
+}
+
+impl Progress for Bar {
+    fn set_total(&mut self, total: u64) {
+        if let Some(pb) = &self.0 {
+            pb.set_length(pb.length().unwrap_or(0) + total);
+        }
+    }
+    fn advance(&mut self, k: u64) {
+        if let Some(pb) = &self.0 {
+            pb.inc(k);
+        }
+    }
+}
+
+fn print_json(v: &serde_json::Value) {
+    let mut out = std::io::stdout().lock();
+    let _ = serde_json::to_writer_pretty(&mut out, v);
+    let _ = writeln!(out);
+}
+
+fn cmd_list(json: bool) -> Result<ExitCode, LabError> {
+    let protos = protocols();
+    let exps = experiments();
+    if json {
+        print_json(&json!({
+            "protocols": protos.iter().map(|p| json!({
+                "name": p.name, "topic": p.topic.id(), "summary": p.summary, "canary": p.canary,
+            })).collect::<Vec<_>>(),
+            "experiments": exps.iter().map(|e| json!({
+                "id": e.id, "topic": e.topic.id(), "summary": e.summary,
+            })).collect::<Vec<_>>(),
+        }));
+        return Ok(ExitCode::SUCCESS);
+    }
+    for t in Topic::ALL {
+        let ps: Vec<_> = protos.iter().filter(|p| p.topic == t).collect();
+        let es: Vec<_> = exps.iter().filter(|e| e.topic == t).collect();
+        if ps.is_empty() && es.is_empty() {
+            continue;
+        }
+        println!("{} ({})", t.title(), t.id());
+        for p in ps {
+            println!("  protocol    {:<24} {}", p.name, p.summary);
+        }
+        for e in es {
+            println!("  experiment  {:<24} {}", e.id, e.summary);
+        }
+        println!();
+    }
+    println!("try: synod sim perfect-link --loss 0.3 --svg run.svg   |   synod experiment link-hierarchy   |   synod tour");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_sim(a: SimArgs) -> Result<ExitCode, LabError> {
+    let entry = find_protocol(&a.protocol)?;
+    let seed = a.seed.unwrap_or_else(fresh_seed);
+    let mut spec = SimSpec::new(a.nodes, seed);
+    spec.until = at(a.until);
+    spec.timing = a.timing;
+    if let Some(l) = a.latency {
+        spec.network.latency = l;
+    }
+    spec.network.loss = a.loss;
+    spec.network.duplicate = a.dup;
+    spec.network.fifo = a.fifo;
+    spec.messages = a.messages;
+    let mut faults = FaultSchedule::default();
+    if let Some(f) = &a.faults {
+        faults.load_file(f)?;
+    }
+    for s in &a.crash {
+        faults.add_crash_spec(s)?;
+    }
+    for s in &a.recover {
+        faults.add_recover_spec(s)?;
+    }
+    for s in &a.partition {
+        faults.add_partition_spec(s)?;
+    }
+    for s in &a.omission {
+        faults.add_omission_spec(s)?;
+    }
+    for s in &a.clock {
+        faults.add_clock_spec(s)?;
+    }
+    spec.faults = faults;
+    if a.svg.is_some() {
+        spec.diagram = Some(DiagramWindow {
+            from: a.svg_from.map(at),
+            to: a.svg_to.map(at),
+        });
+    }
+    let header = spec.config(Timing::Asynchronous).model_header();
+    if a.json {
+        eprintln!("model: {header}");
+    } else {
+        println!("model: {header}");
+        println!(
+            "protocol: {} ({}) — {}",
+            entry.name,
+            entry.topic.id(),
+            entry.summary
+        );
+    }
+    let report = (entry.run)(&spec)?;
+    if let (Some(path), Some(svg)) = (&a.svg, &report.svg) {
+        std::fs::write(path, svg)
+            .map_err(|e| LabError::new(format!("cannot write {}: {e}", path.display())))?;
+    }
+    if a.json {
+        print_json(&report.to_json());
+    } else {
+        if report.model != header {
+            println!("model: {} (the protocol's default timing)", report.model);
+        }
+        print!("{}", report.to_text());
+        if let Some(p) = &a.svg {
+            println!("diagram: {}", p.display());
+        }
+        let mut args: Vec<String> = std::env::args().skip(1).collect();
+        if a.seed.is_none() {
+            args.push(format!("--seed {seed}"));
+        }
+        println!("reproduce: synod {}", args.join(" "));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_experiment(a: ExperimentArgs) -> Result<ExitCode, LabError> {
+    let e = find_experiment(&a.id)?;
+    let opts = ExpOptions {
+        seed: a.seed,
+        runs: a.runs,
+        quick: a.quick,
+    };
+    let mut bar = Bar::new(e.id);
+    let r = (e.run)(&opts, &mut bar);
+    bar.finish();
+    let r = r?;
+    if let Some(path) = &a.csv {
+        std::fs::write(path, r.to_csv())
+            .map_err(|e| LabError::new(format!("cannot write {}: {e}", path.display())))?;
+    }
+    if a.json {
+        eprintln!("model: {}", r.model);
+        print_json(&r.to_json());
+    } else {
+        print!("{}", r.to_text());
+    }
+    Ok(if r.claim.verdict == ClaimVerdict::Unexpected {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn cmd_tour(a: TourArgs) -> Result<ExitCode, LabError> {
+    let mut bar = Bar::new("tour");
+    let quiet = a.json;
+    let mut on_step = |s: &str| {
+        if !quiet {
+            eprintln!("running {s}");
+        }
+    };
+    let summary = synod_lab::tour::run_tour(a.seed, &a.out, &mut on_step, &mut bar);
+    bar.finish();
+    let summary = summary?;
+    if a.json {
+        print_json(&json!({
+            "report": summary.report.display().to_string(),
+            "ok": summary.ok(),
+            "experiments": summary.experiments.iter().map(|(id, v)| json!({"id": id, "verdict": v.label()})).collect::<Vec<_>>(),
+            "simulations": summary.showcases.iter().map(|(p, ok)| json!({"protocol": p, "as_expected": ok})).collect::<Vec<_>>(),
+        }));
+    } else {
+        println!("synod tour (seed {})", a.seed);
+        for (id, v) in &summary.experiments {
+            println!("  experiment {:<24} {}", id, v.label());
+        }
+        for (p, ok) in &summary.showcases {
+            println!(
+                "  simulation {:<24} {}",
+                p,
+                if *ok { "as expected" } else { "UNEXPECTED" }
+            );
+        }
+        println!("report: {}", summary.report.display());
+    }
+    Ok(if summary.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            match e.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+                    let _ = e.print();
+                    return ExitCode::SUCCESS;
+                }
+                ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    let _ = e.print();
+                    return ExitCode::from(2);
+                }
+                _ => {
+                    let text = e.render().to_string();
+                    let first = text.lines().next().unwrap_or("error").trim();
+                    let first = first.strip_prefix("error: ").unwrap_or(first);
+                    eprintln!("synod: {first} (see synod --help)");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+    };
+    let result = match cli.command {
+        Command::List { json } => cmd_list(json),
+        Command::Sim(a) => cmd_sim(*a),
+        Command::Experiment(a) => cmd_experiment(a),
+        Command::Tour(a) => cmd_tour(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("synod: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

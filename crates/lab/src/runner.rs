@@ -1,0 +1,187 @@
+//! Running one catalog protocol in the simulator: the engine behind `synod sim`.
+
+use crate::LabError;
+use serde_json::{json, Value};
+use synod_core::{check_all, Instant, ModelHeader, Property, PropertyReport, Protocol};
+use synod_sim::{
+    FaultSchedule, NetworkConfig, Recording, SimConfig, Simulation, Stats, Timing, Workload,
+};
+
+/// What the user asked `synod sim` for, already parsed and validated field by field.
+#[derive(Clone, Debug)]
+pub struct SimSpec {
+    /// Number of nodes.
+    pub nodes: usize,
+    /// The run's seed.
+    pub seed: u64,
+    /// End of the run.
+    pub until: Instant,
+    /// Timing model (`None`: the protocol's default).
+    pub timing: Option<Timing>,
+    /// Network.
+    pub network: NetworkConfig,
+    /// Faults.
+    pub faults: FaultSchedule,
+    /// Workload size: messages (or operations) per node.
+    pub messages: u32,
+    /// Render a space-time diagram of this window (`Some` renders).
+    pub diagram: Option<DiagramWindow>,
+}
+
+/// Which part of a run to draw.
+#[derive(Clone, Debug, Default)]
+pub struct DiagramWindow {
+    /// Start of the window.
+    pub from: Option<Instant>,
+    /// End of the window.
+    pub to: Option<Instant>,
+}
+
+impl SimSpec {
+    /// Defaults: 3 nodes, 10 s, the default network, no faults, 20 messages per node.
+    pub fn new(nodes: usize, seed: u64) -> SimSpec {
+        let base = SimConfig::new(nodes, seed);
+        SimSpec {
+            nodes,
+            seed,
+            until: base.until,
+            timing: None,
+            network: base.network,
+            faults: FaultSchedule::default(),
+            messages: 20,
+            diagram: None,
+        }
+    }
+
+    /// The simulator configuration, with `default_timing` where the user chose none.
+    pub fn config(&self, default_timing: Timing) -> SimConfig {
+        let mut cfg = SimConfig::new(self.nodes, self.seed);
+        cfg.until = self.until;
+        cfg.timing = self.timing.unwrap_or(default_timing);
+        cfg.network = self.network;
+        cfg.faults = self.faults.clone();
+        cfg.recording = Recording::Full;
+        cfg
+    }
+}
+
+/// The result of `synod sim`, independent of the protocol's types.
+#[derive(Clone, Debug)]
+pub struct SimReport {
+    /// The protocol's catalog name.
+    pub protocol: String,
+    /// The seed.
+    pub seed: u64,
+    /// The model the run assumed.
+    pub model: ModelHeader,
+    /// Hash of the whole trace.
+    pub trace_hash: u64,
+    /// Counters.
+    pub stats: Stats,
+    /// Every property's verdict.
+    pub properties: Vec<PropertyReport>,
+    /// The diagram, if one was asked for.
+    pub svg: Option<String>,
+}
+
+impl SimReport {
+    /// The `--json` document.
+    pub fn to_json(&self) -> Value {
+        let model: serde_json::Map<String, Value> = self
+            .model
+            .fields()
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        json!({
+            "protocol": self.protocol,
+            "seed": self.seed,
+            "model": model,
+            "model_header": self.model.to_string(),
+            "trace_hash": format!("{:016x}", self.trace_hash),
+            "events": self.stats.events,
+            "messages_sent": self.stats.messages_sent,
+            "messages_delivered": self.stats.messages_delivered,
+            "messages_dropped": self.stats.messages_dropped,
+            "messages_duplicated": self.stats.messages_duplicated,
+            "timers_fired": self.stats.timers_fired,
+            "requests": self.stats.requests,
+            "indications": self.stats.indications,
+            "crashes": self.stats.crashes,
+            "recoveries": self.stats.recoveries,
+            "properties": self.properties.iter().map(|p| json!({
+                "name": p.name,
+                "kind": p.kind.name(),
+                "verdict": p.verdict.name(),
+                "detail": p.verdict.detail(),
+            })).collect::<Vec<_>>(),
+        })
+    }
+
+    /// True if no property was violated.
+    pub fn all_hold(&self) -> bool {
+        self.properties.iter().all(|p| !p.verdict.is_violated())
+    }
+
+    /// The human-readable report (without the model header, which is printed first).
+    pub fn to_text(&self) -> String {
+        let s = &self.stats;
+        let mut out = format!(
+            "events {}  sent {}  delivered {}  dropped {}  duplicated {}  timers {}  crashes {}  recoveries {}\n",
+            s.events,
+            s.messages_sent,
+            s.messages_delivered,
+            s.messages_dropped,
+            s.messages_duplicated,
+            s.timers_fired,
+            s.crashes,
+            s.recoveries
+        );
+        out.push_str("properties:\n");
+        for p in &self.properties {
+            out.push_str(&format!(
+                "  {:<12} {:<8} {:<22} {}\n",
+                p.verdict.name(),
+                p.kind.name(),
+                p.name,
+                p.verdict.detail().unwrap_or("")
+            ));
+        }
+        out.push_str(&format!("trace_hash {:016x}\n", self.trace_hash));
+        out
+    }
+}
+
+/// Runs `protocol` under `spec` with `workload`, checks `properties` and renders the diagram
+/// if asked.
+pub fn run_protocol<P: Protocol>(
+    name: &str,
+    protocol: P,
+    properties: &[Property<P>],
+    workload: impl Workload<P> + 'static,
+    spec: &SimSpec,
+    default_timing: Timing,
+) -> Result<SimReport, LabError> {
+    let cfg = spec.config(default_timing);
+    let sim = Simulation::new(protocol, cfg)?.with_workload(workload);
+    let out = sim.run();
+    let props = check_all(properties, &out.trace);
+    let svg = spec.diagram.as_ref().map(|w| {
+        let opts = synod_viz::lamport::DiagramOptions {
+            title: format!("{name}: {}", out.model),
+            from: w.from,
+            to: w.to,
+            ..Default::default()
+        };
+        synod_viz::lamport::lamport_svg(&out.trace, &opts)
+    });
+    Ok(SimReport {
+        protocol: name.to_string(),
+        seed: out.seed,
+        model: out.model,
+        trace_hash: out.trace_hash,
+        stats: out.stats,
+        properties: props,
+        svg,
+    })
+}
