@@ -43,6 +43,23 @@ enum Command {
     Experiment(ExperimentArgs),
     /// Run every experiment and a few showcase simulations into one HTML report.
     Tour(TourArgs),
+    /// Simulate a protocol across many seeds and tally each property's verdicts.
+    Soak(Box<SoakArgs>),
+}
+
+#[derive(Args)]
+struct SoakArgs {
+    #[command(flatten)]
+    sim: SimArgs,
+    /// How many seeds to run.
+    #[arg(long, default_value_t = 100)]
+    seeds: u64,
+    /// The first seed (seeds run from here upwards).
+    #[arg(long, default_value_t = 0)]
+    first_seed: u64,
+    /// Worker threads (the result does not depend on it).
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 #[derive(Args)]
@@ -242,9 +259,8 @@ fn cmd_list(json: bool) -> Result<ExitCode, LabError> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn cmd_sim(a: SimArgs) -> Result<ExitCode, LabError> {
-    let entry = find_protocol(&a.protocol)?;
-    let seed = a.seed.unwrap_or_else(fresh_seed);
+/// Builds the run's spec from the sim flags, validating every fault spec.
+fn build_spec(a: &SimArgs, seed: u64) -> Result<SimSpec, LabError> {
     let mut spec = SimSpec::new(a.nodes, seed);
     spec.until = at(a.until);
     spec.timing = a.timing;
@@ -281,6 +297,16 @@ fn cmd_sim(a: SimArgs) -> Result<ExitCode, LabError> {
             to: a.svg_to.map(at),
         });
     }
+    // Validate the whole configuration before anything runs (e.g. a crash of a node that
+    // does not exist).
+    spec.config(Timing::Asynchronous).validate()?;
+    Ok(spec)
+}
+
+fn cmd_sim(a: SimArgs) -> Result<ExitCode, LabError> {
+    let entry = find_protocol(&a.protocol)?;
+    let seed = a.seed.unwrap_or_else(fresh_seed);
+    let spec = build_spec(&a, seed)?;
     let header = spec.config(Timing::Asynchronous).model_header();
     if a.json {
         eprintln!("model: {header}");
@@ -315,6 +341,64 @@ fn cmd_sim(a: SimArgs) -> Result<ExitCode, LabError> {
         println!("reproduce: synod {}", args.join(" "));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_soak(a: SoakArgs) -> Result<ExitCode, LabError> {
+    let entry = find_protocol(&a.sim.protocol)?;
+    if a.sim.seed.is_some() {
+        return Err(LabError::new(
+            "soak runs many seeds: use --first-seed and --seeds instead of --seed",
+        ));
+    }
+    if a.seeds == 0 {
+        return Err(LabError::new("--seeds must be at least 1"));
+    }
+    let spec = build_spec(&a.sim, a.first_seed)?;
+    let mut header = spec.config(Timing::Asynchronous).model_header();
+    header.set("seed", format!("{}..{}", a.first_seed, a.first_seed + a.seeds));
+    if a.sim.json {
+        eprintln!("model: {header}");
+    } else {
+        println!("model: {header}");
+        println!("protocol: {} ({}) — {}", entry.name, entry.topic.id(), entry.summary);
+    }
+    let threads = a
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let mut bar = Bar::new("soak");
+    let report = synod_lab::soak::soak(
+        &entry,
+        &spec,
+        a.first_seed..a.first_seed + a.seeds,
+        threads,
+        &mut bar,
+    );
+    bar.finish();
+    let report = report?;
+    if a.sim.json {
+        print_json(&report.to_json());
+    } else {
+        print!("{}", report.to_text());
+        if let Some((name, _, t)) = report.properties.iter().find(|(_, _, t)| t.violated > 0) {
+            let seed = t.first_violation.as_ref().map(|(s, _)| *s).unwrap_or(0);
+            println!(
+                "reproduce the first {name} violation: synod sim {} … --seed {seed} (same flags)",
+                entry.name
+            );
+        }
+    }
+    // Exit 1 when the soak contradicts the catalog: a correct protocol violated a property,
+    // or a canary went uncaught on every seed.
+    let as_expected = if entry.canary {
+        !report.clean()
+    } else {
+        report.clean()
+    };
+    Ok(if as_expected {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn cmd_experiment(a: ExperimentArgs) -> Result<ExitCode, LabError> {
@@ -413,6 +497,7 @@ fn main() -> ExitCode {
         Command::Sim(a) => cmd_sim(*a),
         Command::Experiment(a) => cmd_experiment(a),
         Command::Tour(a) => cmd_tour(a),
+        Command::Soak(a) => cmd_soak(*a),
     };
     match result {
         Ok(code) => code,

@@ -13,6 +13,7 @@ mod error;
 pub mod experiment;
 pub mod experiments;
 pub mod runner;
+pub mod soak;
 mod topic;
 pub mod tour;
 pub mod workloads;
