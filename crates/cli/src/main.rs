@@ -355,12 +355,20 @@ fn cmd_soak(a: SoakArgs) -> Result<ExitCode, LabError> {
     }
     let spec = build_spec(&a.sim, a.first_seed)?;
     let mut header = spec.config(Timing::Asynchronous).model_header();
-    header.set("seed", format!("{}..{}", a.first_seed, a.first_seed + a.seeds));
+    header.set(
+        "seed",
+        format!("{}..{}", a.first_seed, a.first_seed + a.seeds),
+    );
     if a.sim.json {
         eprintln!("model: {header}");
     } else {
         println!("model: {header}");
-        println!("protocol: {} ({}) — {}", entry.name, entry.topic.id(), entry.summary);
+        println!(
+            "protocol: {} ({}) — {}",
+            entry.name,
+            entry.topic.id(),
+            entry.summary
+        );
     }
     let threads = a
         .threads

@@ -12,7 +12,12 @@ fn synod(args: &[&str]) -> Output {
 }
 
 fn json(out: &Output) -> Value {
-    assert!(out.status.success(), "exit {:?}: {}", out.status, String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("stdout is exactly one JSON document")
 }
 
@@ -27,7 +32,11 @@ fn assert_user_error(out: &Output, mention: &str) {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "stderr: {err}");
     assert!(!err.contains("panicked"), "{err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "one line expected: {err}");
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "one line expected: {err}"
+    );
     assert!(err.contains(mention), "'{mention}' not in: {err}");
     assert!(out.stdout.is_empty());
 }
@@ -36,8 +45,16 @@ fn assert_user_error(out: &Output, mention: &str) {
 fn list_json_has_the_catalog_schema() {
     let j = json(&synod(&["list", "--json"]));
     let protos = j["protocols"].as_array().unwrap();
-    for name in ["stubborn-link", "perfect-link", "fifo-perfect-link", "fifo-stubborn-stack"] {
-        let p = protos.iter().find(|p| p["name"] == name).unwrap_or_else(|| panic!("{name}"));
+    for name in [
+        "stubborn-link",
+        "perfect-link",
+        "fifo-perfect-link",
+        "fifo-stubborn-stack",
+    ] {
+        let p = protos
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{name}"));
         assert_eq!(p["topic"], "links");
         assert!(!p["summary"].as_str().unwrap().is_empty());
     }
@@ -47,19 +64,39 @@ fn list_json_has_the_catalog_schema() {
     unique.dedup();
     assert_eq!(unique.len(), names.len(), "protocol ids are unique");
     let exps = j["experiments"].as_array().unwrap();
-    assert!(exps.iter().any(|e| e["id"] == "link-hierarchy" && e["topic"] == "links"));
+    assert!(exps
+        .iter()
+        .any(|e| e["id"] == "link-hierarchy" && e["topic"] == "links"));
 }
 
 #[test]
 fn sim_is_deterministic_per_seed_and_differs_across_seeds() {
     let run = |seed: &str| {
-        json(&synod(&["sim", "perfect-link", "--nodes", "3", "--loss", "0.3", "--seed", seed, "--until", "10s", "--json"]))
+        json(&synod(&[
+            "sim",
+            "perfect-link",
+            "--nodes",
+            "3",
+            "--loss",
+            "0.3",
+            "--seed",
+            seed,
+            "--until",
+            "10s",
+            "--json",
+        ]))
     };
     let (a, b, c) = (run("7"), run("7"), run("8"));
     assert_eq!(a["trace_hash"], b["trace_hash"]);
     assert_eq!(a["events"], b["events"]);
     assert_ne!(a["trace_hash"], c["trace_hash"]);
-    for key in ["seed", "trace_hash", "events", "messages_sent", "messages_delivered"] {
+    for key in [
+        "seed",
+        "trace_hash",
+        "events",
+        "messages_sent",
+        "messages_delivered",
+    ] {
         assert!(!a[key].is_null(), "missing {key}");
     }
     let props = a["properties"].as_array().unwrap();
@@ -74,7 +111,14 @@ fn sim_is_deterministic_per_seed_and_differs_across_seeds() {
 
 #[test]
 fn sim_prints_the_model_header_first_and_a_reproduce_line() {
-    let out = synod(&["sim", "fifo-perfect-link", "--seed", "3", "--latency", "exp:5ms"]);
+    let out = synod(&[
+        "sim",
+        "fifo-perfect-link",
+        "--seed",
+        "3",
+        "--latency",
+        "exp:5ms",
+    ]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     let first = text.lines().next().unwrap();
@@ -86,8 +130,23 @@ fn sim_prints_the_model_header_first_and_a_reproduce_line() {
 
 #[test]
 fn a_canary_is_caught_by_its_property() {
-    let j = json(&synod(&["sim", "perfect-link-no-dedup", "--loss", "0.3", "--dup", "0.1", "--seed", "1", "--json"]));
-    let nd = j["properties"].as_array().unwrap().iter().find(|p| p["name"] == "no-duplication").unwrap();
+    let j = json(&synod(&[
+        "sim",
+        "perfect-link-no-dedup",
+        "--loss",
+        "0.3",
+        "--dup",
+        "0.1",
+        "--seed",
+        "1",
+        "--json",
+    ]));
+    let nd = j["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "no-duplication")
+        .unwrap();
     assert_eq!(nd["verdict"], "violated");
 }
 
@@ -95,7 +154,20 @@ fn a_canary_is_caught_by_its_property() {
 fn svg_is_written() {
     let d = tmp("svg");
     let f = d.join("d.svg");
-    let out = synod(&["sim", "perfect-link", "--nodes", "3", "--seed", "1", "--until", "5s", "--svg", f.to_str().unwrap(), "--svg-to", "1s"]);
+    let out = synod(&[
+        "sim",
+        "perfect-link",
+        "--nodes",
+        "3",
+        "--seed",
+        "1",
+        "--until",
+        "5s",
+        "--svg",
+        f.to_str().unwrap(),
+        "--svg-to",
+        "1s",
+    ]);
     assert!(out.status.success());
     let svg = std::fs::read_to_string(&f).unwrap();
     assert!(svg.contains("<svg") && svg.contains("</svg>"));
@@ -105,19 +177,46 @@ fn svg_is_written() {
 fn user_mistakes_get_one_line_and_exit_2() {
     assert_user_error(&synod(&["sim", "no-such-protocol"]), "unknown protocol");
     assert_user_error(&synod(&["sim", "perfect-link", "--loss", "2.5"]), "2.5");
-    assert_user_error(&synod(&["sim", "perfect-link", "--nodes", "3", "--crash", "n7@1s"]), "n7");
-    assert_user_error(&synod(&["sim", "perfect-link", "--crash", "n1-2s"]), "crash");
-    assert_user_error(&synod(&["sim", "perfect-link", "--timing", "warp"]), "timing");
-    assert_user_error(&synod(&["sim", "perfect-link", "--partition", "n0|n1@3s..1s"]), "partition");
-    assert_user_error(&synod(&["sim", "perfect-link", "--recover", "n1@1s"]), "never crashes");
-    assert_user_error(&synod(&["sim", "perfect-link", "--no-such-flag"]), "--no-such-flag");
-    assert_user_error(&synod(&["experiment", "no-such-experiment"]), "unknown experiment");
+    assert_user_error(
+        &synod(&["sim", "perfect-link", "--nodes", "3", "--crash", "n7@1s"]),
+        "n7",
+    );
+    assert_user_error(
+        &synod(&["sim", "perfect-link", "--crash", "n1-2s"]),
+        "crash",
+    );
+    assert_user_error(
+        &synod(&["sim", "perfect-link", "--timing", "warp"]),
+        "timing",
+    );
+    assert_user_error(
+        &synod(&["sim", "perfect-link", "--partition", "n0|n1@3s..1s"]),
+        "partition",
+    );
+    assert_user_error(
+        &synod(&["sim", "perfect-link", "--recover", "n1@1s"]),
+        "never crashes",
+    );
+    assert_user_error(
+        &synod(&["sim", "perfect-link", "--no-such-flag"]),
+        "--no-such-flag",
+    );
+    assert_user_error(
+        &synod(&["experiment", "no-such-experiment"]),
+        "unknown experiment",
+    );
     let d = tmp("faults");
     let bad = d.join("bad.json");
     std::fs::write(&bad, "{not json").unwrap();
-    assert_user_error(&synod(&["sim", "perfect-link", "--faults", bad.to_str().unwrap()]), "bad.json");
+    assert_user_error(
+        &synod(&["sim", "perfect-link", "--faults", bad.to_str().unwrap()]),
+        "bad.json",
+    );
     let missing = d.join("missing.toml");
-    assert_user_error(&synod(&["sim", "perfect-link", "--faults", missing.to_str().unwrap()]), "cannot read");
+    assert_user_error(
+        &synod(&["sim", "perfect-link", "--faults", missing.to_str().unwrap()]),
+        "cannot read",
+    );
 }
 
 #[test]
@@ -125,7 +224,15 @@ fn fault_files_drive_the_run() {
     let d = tmp("faultfile");
     let f = d.join("f.toml");
     std::fs::write(&f, "[[crash]]\nnode = \"n2\"\nat = \"1s\"\n\n[[partition]]\noneway_from = [\"n0\"]\noneway_to = [\"n1\"]\nfrom = \"0s\"\nuntil = \"2s\"\n").unwrap();
-    let j = json(&synod(&["sim", "perfect-link", "--seed", "2", "--faults", f.to_str().unwrap(), "--json"]));
+    let j = json(&synod(&[
+        "sim",
+        "perfect-link",
+        "--seed",
+        "2",
+        "--faults",
+        f.to_str().unwrap(),
+        "--json",
+    ]));
     assert_eq!(j["crashes"], 1);
     assert_eq!(j["model"]["failures"], "crash-stop");
     for p in j["properties"].as_array().unwrap() {
@@ -137,7 +244,14 @@ fn fault_files_drive_the_run() {
 fn experiment_json_and_csv() {
     let d = tmp("exp");
     let csv = d.join("t.csv");
-    let out = synod(&["experiment", "link-hierarchy", "--quick", "--json", "--csv", csv.to_str().unwrap()]);
+    let out = synod(&[
+        "experiment",
+        "link-hierarchy",
+        "--quick",
+        "--json",
+        "--csv",
+        csv.to_str().unwrap(),
+    ]);
     let j = json(&out);
     assert_eq!(j["id"], "link-hierarchy");
     assert_eq!(j["claim"]["verdict"], "HOLDS");
@@ -151,12 +265,32 @@ fn experiment_json_and_csv() {
 
 #[test]
 fn soak_exit_code_reflects_the_catalog() {
-    let ok = synod(&["soak", "perfect-link", "--loss", "0.3", "--seeds", "20", "--json"]);
+    let ok = synod(&[
+        "soak",
+        "perfect-link",
+        "--loss",
+        "0.3",
+        "--seeds",
+        "20",
+        "--json",
+    ]);
     let j = json(&ok);
     assert_eq!(j["seeds"], 20);
-    let canary = synod(&["soak", "fifo-link-no-holdback", "--loss", "0.3", "--latency", "exp:10ms", "--seeds", "20"]);
+    let canary = synod(&[
+        "soak",
+        "fifo-link-no-holdback",
+        "--loss",
+        "0.3",
+        "--latency",
+        "exp:10ms",
+        "--seeds",
+        "20",
+    ]);
     assert!(canary.status.success(), "the canary must be caught");
-    assert_user_error(&synod(&["soak", "perfect-link", "--seed", "3"]), "--first-seed");
+    assert_user_error(
+        &synod(&["soak", "perfect-link", "--seed", "3"]),
+        "--first-seed",
+    );
 }
 
 #[test]

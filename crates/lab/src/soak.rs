@@ -96,29 +96,30 @@ pub fn soak(
     let all: Vec<u64> = seeds.clone().collect();
     let chunk = (all.len() as u64).div_ceil(threads).max(1) as usize;
     let progress = std::sync::Mutex::new(progress);
-    let results: Vec<Result<Vec<(u64, crate::runner::SimReport)>, LabError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = all
-            .chunks(chunk)
-            .map(|part| {
-                let spec = &spec;
-                let progress = &progress;
-                scope.spawn(move || {
-                    let mut out = Vec::with_capacity(part.len());
-                    for &seed in part {
-                        let mut s = spec.clone();
-                        s.seed = seed;
-                        out.push((seed, (entry.run)(&s)?));
-                        progress.lock().expect("progress lock").advance(1);
-                    }
-                    Ok(out)
+    let results: Vec<Result<Vec<(u64, crate::runner::SimReport)>, LabError>> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = all
+                .chunks(chunk)
+                .map(|part| {
+                    let spec = &spec;
+                    let progress = &progress;
+                    scope.spawn(move || {
+                        let mut out = Vec::with_capacity(part.len());
+                        for &seed in part {
+                            let mut s = spec.clone();
+                            s.seed = seed;
+                            out.push((seed, (entry.run)(&s)?));
+                            progress.lock().expect("progress lock").advance(1);
+                        }
+                        Ok(out)
+                    })
                 })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("soak worker panicked"))
-            .collect()
-    });
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("soak worker panicked"))
+                .collect()
+        });
     let mut order: Vec<(String, String)> = Vec::new();
     let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
     let mut delivered = 0;

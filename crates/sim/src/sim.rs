@@ -499,6 +499,8 @@ impl<P: Protocol> Simulation<P> {
                         node,
                         timer: timer.clone(),
                     });
+                } else {
+                    self.stats.events += 1;
                 }
                 self.step_node(node.index(), Input::Timer(timer));
             }
@@ -513,6 +515,8 @@ impl<P: Protocol> Simulation<P> {
                         node,
                         req: req.clone(),
                     });
+                } else {
+                    self.stats.events += 1;
                 }
                 self.step_node(node.index(), Input::Request(req));
             }
@@ -585,7 +589,7 @@ impl<P: Protocol> Simulation<P> {
 
     fn step_node(&mut self, i: usize, input: Input<P>) {
         let id = NodeId(i as u32);
-        if matches!(input, Input::Init) && self.recording() {
+        if matches!(input, Input::Init) {
             self.record(EventKind::Init { node: id });
         }
         let local_now = self.local_time(i, self.now);
