@@ -69,7 +69,7 @@ struct SimArgs {
     /// Number of nodes.
     #[arg(long, default_value_t = 3)]
     nodes: usize,
-    /// Timing model: sync[:DELTA], async, psync:gst=T[,delta=D], lockstep[:ROUND].
+    /// Timing model: sync or sync:DELTA, async, psync:gst=T,delta=D, lockstep or lockstep:ROUND.
     #[arg(long, value_parser = parse_timing)]
     timing: Option<Timing>,
     /// Latency distribution: constant:D, uniform:LO..HI, exp:MEAN, normal:MEAN,SD.
