@@ -17,8 +17,9 @@ pub struct Crash {
     pub node: NodeId,
     /// When.
     pub at: Instant,
-    /// Crash part-way through the node's first step at or after `at`: only a random subset of
-    /// that step's messages leaves the node (the round model's "crash during a send").
+    /// Crash part-way through the node's first step at or after `at` that sends messages: only a
+    /// random subset of that step's messages leaves the node, which then crashes (the round
+    /// model's "crash during a send"). A node that never sends again does not crash.
     pub partial_send: bool,
 }
 

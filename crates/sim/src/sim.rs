@@ -81,6 +81,12 @@ impl SimConfig {
                 ));
             }
         }
+        if self.network.fifo && self.n > 4096 {
+            return Err(FaultError(format!(
+                "FIFO channels keep one entry per ordered pair: at most 4096 nodes, not {}",
+                self.n
+            )));
+        }
         if let Timing::Lockstep { round } = self.timing {
             if round.as_nanos() < 2 {
                 return Err(FaultError(
@@ -414,7 +420,8 @@ impl<P: Protocol> Simulation<P> {
     pub fn finish(self) -> SimOutcome<P> {
         let facts = RunFacts {
             n: self.cfg.n,
-            end: self.cfg.until,
+            // `run` advances to `until`; a run finished early is judged where it stopped.
+            end: self.now,
             faults_end: self.cfg.faults.end(),
             ever_crashed: self.nodes.iter().map(|x| x.ever_crashed).collect(),
             up_at_end: self.nodes.iter().map(|x| x.state.is_some()).collect(),
@@ -617,7 +624,10 @@ impl<P: Protocol> Simulation<P> {
             self.protocol
                 .invariants(slot.state.as_ref().expect("node has state after a step"));
         }
-        let partial = self.nodes[i].crash_in_next_step;
+        // A crash part-way through a send strikes the node's first step that sends: a step that
+        // sends nothing (a receive, say) cannot be interrupted mid-send, so the crash waits.
+        let partial =
+            self.nodes[i].crash_in_next_step && fx.iter().any(|e| matches!(e, Effect::Send { .. }));
         for e in fx.drain(..) {
             self.apply(i, e, partial);
         }

@@ -199,7 +199,10 @@ impl MsgLog {
                     log.delivers.push((*id, e.time));
                 }
                 EventKind::Drop {
-                    from, to, id, reason,
+                    from,
+                    to,
+                    id,
+                    reason,
                 } => {
                     let s = log.sends[id];
                     assert_eq!((s.from, s.to), (*from, *to), "drop of {id} changed ends");
@@ -245,11 +248,18 @@ impl MsgLog {
 
 /// The events whose line is `node` (sender for sends, receiver for deliveries and drops).
 pub fn events_at<P: Protocol>(events: &[Event<P>], node: NodeId) -> Vec<&Event<P>> {
-    events.iter().filter(|e| e.kind.node() == Some(node)).collect()
+    events
+        .iter()
+        .filter(|e| e.kind.node() == Some(node))
+        .collect()
 }
 
 /// Times at which timer `timer` fired at `node`.
-pub fn timer_times<P: Protocol>(events: &[Event<P>], node: NodeId, timer: &P::Timer) -> Vec<Instant> {
+pub fn timer_times<P: Protocol>(
+    events: &[Event<P>],
+    node: NodeId,
+    timer: &P::Timer,
+) -> Vec<Instant> {
     events
         .iter()
         .filter_map(|e| match &e.kind {
