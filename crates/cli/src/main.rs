@@ -45,6 +45,14 @@ enum Command {
     Tour(TourArgs),
     /// Simulate a protocol across many seeds and tally each property's verdicts.
     Soak(Box<SoakArgs>),
+    /// Explain a topic: the idea, the commands to try, the books to read.
+    Learn {
+        /// The topic (omit it for the path through all topics).
+        topic: Option<String>,
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args)]
@@ -220,6 +228,16 @@ impl Progress for Bar {
     }
 }
 
+/// Quotes `arg` for a POSIX shell if it contains anything but safe characters.
+fn shell_quote(arg: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_.,:=@/+".contains(c);
+    if !arg.is_empty() && arg.chars().all(safe) {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', "'\\''"))
+    }
+}
+
 fn print_json(v: &serde_json::Value) {
     let mut out = std::io::stdout().lock();
     let _ = serde_json::to_writer_pretty(&mut out, v);
@@ -334,7 +352,7 @@ fn cmd_sim(a: SimArgs) -> Result<ExitCode, LabError> {
         if let Some(p) = &a.svg {
             println!("diagram: {}", p.display());
         }
-        let mut args: Vec<String> = std::env::args().skip(1).collect();
+        let mut args: Vec<String> = std::env::args().skip(1).map(|a| shell_quote(&a)).collect();
         if a.seed.is_none() {
             args.push(format!("--seed {seed}"));
         }
@@ -407,6 +425,32 @@ fn cmd_soak(a: SoakArgs) -> Result<ExitCode, LabError> {
     } else {
         ExitCode::from(1)
     })
+}
+
+fn cmd_learn(topic: Option<&str>, json: bool) -> Result<ExitCode, LabError> {
+    use synod_lab::learn;
+    match topic {
+        None if json => print_json(&json!({
+            "topics": Topic::ALL.iter().map(|t| json!({
+                "id": t.id(),
+                "title": t.title(),
+                "available": learn::page(t.id()).is_some(),
+            })).collect::<Vec<_>>(),
+        })),
+        None => print!("{}", learn::overview_text()),
+        Some(id) => {
+            let page = learn::page(id).ok_or_else(|| {
+                let ids: Vec<&str> = learn::pages().iter().map(|p| p.topic.id()).collect();
+                LabError::new(format!("no topic '{id}' (topics: {})", ids.join(", ")))
+            })?;
+            if json {
+                print_json(&page.to_json());
+            } else {
+                print!("{}", page.to_text());
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn cmd_experiment(a: ExperimentArgs) -> Result<ExitCode, LabError> {
@@ -506,6 +550,7 @@ fn main() -> ExitCode {
         Command::Experiment(a) => cmd_experiment(a),
         Command::Tour(a) => cmd_tour(a),
         Command::Soak(a) => cmd_soak(*a),
+        Command::Learn { topic, json } => cmd_learn(topic.as_deref(), json),
     };
     match result {
         Ok(code) => code,

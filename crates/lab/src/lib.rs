@@ -12,6 +12,7 @@ pub mod catalog;
 mod error;
 pub mod experiment;
 pub mod experiments;
+pub mod learn;
 pub mod runner;
 pub mod soak;
 mod topic;

@@ -1,0 +1,239 @@
+//! `synod learn`: the map from vocabulary to models, to results, to books.
+//!
+//! One page per topic of the talk, in our own words: what the idea is, the commands that make
+//! it visible, and which book to read for which need. The path through the topics follows the
+//! talk: models first, because nothing else means anything without them.
+
+use crate::Topic;
+use serde_json::{json, Value};
+
+/// A book recommendation for a particular need.
+#[derive(Clone, Copy, Debug)]
+pub struct Reading {
+    /// What the reader wants.
+    pub need: &'static str,
+    /// Where to read (book and chapter).
+    pub read: &'static str,
+    /// Why this one.
+    pub why: &'static str,
+}
+
+/// A command to try and what it shows.
+#[derive(Clone, Copy, Debug)]
+pub struct TryIt {
+    /// The command line.
+    pub command: &'static str,
+    /// What to look for.
+    pub shows: &'static str,
+}
+
+/// One topic's page.
+#[derive(Clone, Copy, Debug)]
+pub struct Page {
+    /// The topic.
+    pub topic: Topic,
+    /// One line: the question this topic answers.
+    pub question: &'static str,
+    /// The explanation, paragraph by paragraph.
+    pub explanation: &'static [&'static str],
+    /// Commands to try.
+    pub try_it: &'static [TryIt],
+    /// What to read.
+    pub reading: &'static [Reading],
+}
+
+const MODELS: Page = Page {
+    topic: Topic::Models,
+    question: "What may I assume about time?",
+    explanation: &[
+        "Every result in distributed computing is a statement about a model, and the first part of a model is timing. In the synchronous model there is a known bound on message delay and on how fast processes run, so computation can proceed in lockstep rounds: send, receive everything sent this round, compute. It is unrealistic, but an impossibility proved there holds everywhere weaker.",
+        "In the asynchronous model there are no bounds at all: a message may take any finite time and a process may pause for any finite time. Only fairness remains (a correct process keeps taking steps; a message between correct processes is eventually delivered). Here a crashed process cannot be told apart from a slow one, which is why FLP shows that deterministic consensus is impossible with even one crash. 'Asynchronous' in the papers means this model, not async I/O.",
+        "Real systems live in between. Partial synchrony (Dwork, Lynch, Stockmeyer) says bounds exist but are unknown, or hold only after an unknown global stabilization time (GST). The rule that follows: safety must never depend on timing, liveness may depend on GST. synod makes the model a parameter of every run and prints it first: timing, failures, links, n, seed.",
+    ],
+    try_it: &[
+        TryIt { command: "synod sim perfect-link --timing sync:10ms --latency uniform:1ms..30ms --svg sync.svg", shows: "under synchrony no delay exceeds the bound (delays are capped at 10ms)" },
+        TryIt { command: "synod sim perfect-link --timing async --svg async.svg", shows: "under asynchrony a quarter of messages are slowed by a heavy-tailed factor: overtaking everywhere" },
+        TryIt { command: "synod sim perfect-link --timing psync:gst=3s,delta=10ms --svg psync.svg --svg-from 2500ms --svg-to 3500ms", shows: "chaos before GST, bounded delays after it" },
+    ],
+    reading: &[
+        Reading { need: "the models, precisely, with proofs", read: "Lynch, Distributed Algorithms: organised by model (sync ch. 2-7, async ch. 8-22, partial synchrony ch. 23-25)", why: "the book's structure is the answer to 'which model am I in?'" },
+        Reading { need: "the models as a practitioner's ladder", read: "Cachin, Guerraoui & Rodrigues (CGR) ch. 2", why: "names each combination of timing and failures (fail-stop, fail-noisy, fail-silent, fail-recovery, fail-arbitrary)" },
+        Reading { need: "why real networks are not synchronous", read: "Kleppmann, Designing Data-Intensive Applications (DDIA) ch. 8", why: "unbounded delays, pauses and clocks in production" },
+    ],
+};
+
+const FAILURES: Page = Page {
+    topic: Topic::Failures,
+    question: "How may processes and messages fail?",
+    explanation: &[
+        "The second part of a model is what can go wrong. Crash-stop: a process halts and never returns. Crash-recovery: it halts and may come back, with whatever it wrote to stable storage and nothing else; a process is correct if it eventually stays up. Omission: a process fails to send or receive some messages while otherwise following its algorithm (a cache node that cannot send but still receives stays fresh but silent). Byzantine: a faulty process may do anything, including lie and say different things to different peers.",
+        "These form a hierarchy: crash is a special case of omission, which is a special case of Byzantine. Tolerating more costs more: consensus needs a majority of correct processes against crashes (n > 2f) but more than two thirds against Byzantine faults (n > 3f). Most systems only need crash tolerance, because crashes dominate in practice; design for the failures you actually have.",
+        "Crash-recovery adds a question every protocol must answer: what must be on disk before a message goes out? synod makes persistence an explicit, ordered effect, so a protocol that sends before it persists can be caught.",
+    ],
+    try_it: &[
+        TryIt { command: "synod sim perfect-link --crash n2@1s --svg crash.svg", shows: "a crash-stop node: its line goes grey; guarantees hold between the correct nodes" },
+        TryIt { command: "synod sim perfect-link --crash n1@1s --recover n1@3s --svg recovery.svg", shows: "crash-recovery: the node restarts from its stable storage; the perfect link keeps nothing there, so it restarts empty and its guarantees cover only processes that never crashed (the books' logged links persist what they must)" },
+        TryIt { command: "synod sim perfect-link --omission n1:send=0.5@0s..3s", shows: "send omission: half of n1's messages vanish for three seconds" },
+        TryIt { command: "synod sim fifo-perfect-link --partition 'n0,n1|n2@1s..4s' --svg partition.svg", shows: "a partition and its heal; retransmission carries the FIFO link across it" },
+    ],
+    reading: &[
+        Reading { need: "the failure models and the hierarchy", read: "CGR ch. 2; Lynch ch. 6 (stopping and Byzantine failures)", why: "precise definitions of correct and faulty in each model" },
+        Reading { need: "which failures to design for", read: "Birman, Guide to Reliable Distributed Systems", why: "argues from operations that crashes dominate and Byzantine tolerance is rarely worth its price" },
+        Reading { need: "how FLP's assumptions read", read: "Aguilera, 'Stumbling over consensus research' (in Charron-Bost, Pedone & Schiper, Replication)", why: "what the impossibility results do and do not forbid" },
+    ],
+};
+
+const LINKS: Page = Page {
+    topic: Topic::Links,
+    question: "What can I assume about a message once it is sent?",
+    explanation: &[
+        "The network itself is a fair-loss link: it may lose, duplicate and reorder messages, but it does not invent them, and a message sent infinitely often gets through infinitely often. Everything stronger is built on top. A stubborn link retransmits every message forever, so each is delivered infinitely often. A perfect link adds acknowledgements and duplicate elimination: each message sent between correct processes is delivered exactly once. A FIFO perfect link adds sequence numbers and a hold-back queue so messages arrive in send order.",
+        "Each rung has a price. Retransmitting until acknowledged costs 1/(1-p) transmissions per message when a fraction p of data messages is lost, and 1/(1-p)^2 when acknowledgements are lost too. Perfect links are unrealistic as an assumption (they hide this cost and cannot survive crashes without stable storage) but they are the right interface for building everything above.",
+        "synod builds these as the books do, as a stack of modules: the FIFO link runs over the perfect link, which runs over the stubborn link, which runs over the network, each layer a protocol of its own. Each carries its properties as code (no creation, no duplication, reliable delivery, FIFO order), and a broken 'canary' variant of each shows the checks can fail.",
+    ],
+    try_it: &[
+        TryIt { command: "synod experiment link-hierarchy", shows: "measured transmissions per delivery against 1/(1-p) and 1/(1-p)^2, duplicates and reordering at each rung" },
+        TryIt { command: "synod sim fifo-stubborn-stack --latency exp:20ms --dup 0.1 --svg stack.svg", shows: "the three-level stack keeping send order under duplication and reordering" },
+        TryIt { command: "synod sim perfect-link-no-dedup --loss 0.3", shows: "a canary: the no-duplication check catches a link that forgot to deduplicate" },
+        TryIt { command: "synod soak perfect-link --loss 0.3 --dup 0.1 --seeds 1000", shows: "the same properties over a thousand seeds" },
+    ],
+    reading: &[
+        Reading { need: "the link abstractions and their algorithms", read: "CGR ch. 2 (fair-loss, stubborn, perfect, logged and authenticated links)", why: "each abstraction with its properties and pseudo-code, exactly the ladder synod builds" },
+        Reading { need: "data-link protocols and their limits", read: "Lynch ch. 22; Tel, Introduction to Distributed Algorithms ch. 3 (sliding window)", why: "alternating bit, sliding windows, and why no data link survives crashes without stable state" },
+        Reading { need: "what real networks do", read: "DDIA ch. 8 (unreliable networks)", why: "loss, delay and partitions as engineers meet them" },
+    ],
+};
+
+const FAILURE_DETECTORS: Page = Page {
+    topic: Topic::FailureDetectors,
+    question: "How do I know who is up when timing is uncertain?",
+    explanation: &[
+        "A failure detector is a module that tells each process which others it suspects to have crashed. Chandra and Toueg classify detectors by two properties. Completeness: every crashed process is eventually suspected (strong: by every correct process; weak: by some). Accuracy: correct processes are not suspected (strong: never; weak: some correct process never is; eventual: only after some unknown time). The perfect detector P has strong completeness and strong accuracy; the eventually perfect detector <>P has strong completeness and eventual strong accuracy.",
+        "Heartbeats with a fixed timeout give P only under synchrony, when the timeout exceeds the delay bound. Under partial synchrony a fixed timeout shorter than the real delays keeps suspecting correct processes forever. The fix is the increasing timeout: when a suspected process turns out to be alive, restore it and raise the timeout. After GST the timeout eventually exceeds the true bound and false suspicions stop: that is <>P, and with it consensus becomes solvable despite FLP.",
+        "In production the questions are quantitative: how long until a crash is detected (T_D), how often are there mistakes (T_MR), how long does a mistake last (T_M), how often is the detector right when queried (P_A)? The phi-accrual detector turns heartbeat history into a suspicion level and lets you trade detection time for accuracy with one threshold. SWIM replaces all-to-all heartbeats (n^2 messages per period) with random probing (linear), indirect probes through k members, and a suspicion sub-protocol with incarnation numbers that lets a slow member refute its own death.",
+    ],
+    try_it: &[
+        TryIt { command: "synod experiment fd-timeouts", shows: "fixed short, fixed long and increasing timeouts under partial synchrony: false suspicions before and after GST" },
+        TryIt { command: "synod experiment fd-qos", shows: "the phi threshold trade-off: detection time rises as mistakes fall" },
+        TryIt { command: "synod experiment swim-vs-heartbeat", shows: "messages per period n(n-1) versus linear, and SWIM's e/(e-1) periods to first detection" },
+        TryIt { command: "synod sim eventually-perfect-fd --timing psync:gst=3s,delta=20ms --crash n2@5s --svg fd.svg", shows: "suspicions and restores as indications on each node's line" },
+    ],
+    reading: &[
+        Reading { need: "detector classes and the algorithms (P, <>P, Omega)", read: "CGR ch. 2; Chandra & Toueg, 'Unreliable failure detectors for reliable distributed systems' (1996)", why: "usable definitions and the increasing-timeout algorithm the talk describes" },
+        Reading { need: "a survey of classes and reductions", read: "Kshemkalyani & Singhal ch. 15", why: "the whole zoo and how one class implements another" },
+        Reading { need: "tuning detectors in production (phi, SWIM, QoS)", read: "the papers: Chen, Toueg & Aguilera 2002; Hayashibara et al. 2004; Das, Gupta & Motivala 2002", why: "textbooks stop at the classes; the metrics and scalable membership live in the papers" },
+        Reading { need: "why timeouts are hard", read: "DDIA ch. 8 (timeouts and unbounded delays)", why: "the practitioner's view of the same trade-off" },
+    ],
+};
+
+const ELECTION: Page = Page {
+    topic: Topic::Election,
+    question: "Who is in charge, and how much does it cost to agree on that?",
+    explanation: &[
+        "Leader election is the dual of failure detection: instead of finding who is down, find one process that is up and make everyone trust it. A leader creates useful asymmetry (Raft, Zab and Multi-Paxos all use one) but it is also a bottleneck and a single point of failure to detect.",
+        "On a ring without failures the question is message complexity. LCR (Le Lann, Chang and Roberts) sends each identifier around a one-way ring until it meets a larger one: n(n+1)/2 messages in the worst arrangement, about n ln n on average. Hirschberg and Sinclair probe in both directions at doubling distances and stay within 8n(1 + log n) messages in every arrangement: the worst case against the average case is the lesson.",
+        "With crashes, election needs timing. The Bully algorithm picks the highest live identifier and relies on timeouts; when timeouts are shorter than real delays it elects two leaders (split brain). Omega, the eventual leader detector, only promises that eventually all correct processes trust the same correct process, which is exactly what consensus needs and is implementable under partial synchrony.",
+    ],
+    try_it: &[
+        TryIt { command: "synod experiment lcr-vs-hs", shows: "messages against n for worst, sorted and random rings, with fitted growth exponents" },
+        TryIt { command: "synod experiment bully", shows: "messages by initiator, and a split brain when timeouts are shorter than delays" },
+        TryIt { command: "synod experiment omega", shows: "who each node trusts over time, and how long after GST they agree" },
+        TryIt { command: "synod sim lcr --nodes 8 --svg lcr.svg", shows: "identifiers travelling around the ring until the largest returns home" },
+    ],
+    reading: &[
+        Reading { need: "ring election and its lower bounds", read: "Lynch ch. 3 (synchronous rings: LCR, HS) and ch. 15 (asynchronous rings)", why: "the algorithms side by side with the Omega(n log n) lower bound" },
+        Reading { need: "a gentler first pass", read: "Fokkink, Distributed Algorithms: An Intuitive Approach (election chapter); Tel ch. 7", why: "intuition and worked examples before the proofs" },
+        Reading { need: "Bully and election in systems", read: "Tanenbaum & van Steen, Distributed Systems ch. 6", why: "the classic systems treatment of Bully and ring election" },
+        Reading { need: "eventual leaders (Omega)", read: "CGR ch. 2 (eventual leader election)", why: "Omega from <>P, the detector consensus needs" },
+    ],
+};
+
+/// Every page, in path order.
+pub fn pages() -> Vec<Page> {
+    vec![MODELS, FAILURES, LINKS, FAILURE_DETECTORS, ELECTION]
+}
+
+/// The page for `topic` (by id, e.g. `failure-detectors`).
+pub fn page(id: &str) -> Option<Page> {
+    pages().into_iter().find(|p| p.topic.id() == id)
+}
+
+fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.len() + 1 + word.len() > width {
+            out.push_str(indent);
+            out.push_str(&line);
+            out.push('\n');
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        out.push_str(indent);
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+impl Page {
+    /// The page as terminal text.
+    pub fn to_text(&self) -> String {
+        let mut out = format!(
+            "{} ({})\n{}\n\n",
+            self.topic.title(),
+            self.topic.id(),
+            self.question
+        );
+        for p in self.explanation {
+            out.push_str(&wrap(p, 92, "  "));
+            out.push('\n');
+        }
+        out.push_str("Try:\n");
+        for t in self.try_it {
+            out.push_str(&format!("  $ {}\n", t.command));
+            out.push_str(&wrap(t.shows, 88, "      "));
+        }
+        out.push_str("\nRead:\n");
+        for r in self.reading {
+            out.push_str(&format!("  - for {}: {}\n", r.need, r.read));
+            out.push_str(&wrap(&format!("({})", r.why), 88, "      "));
+        }
+        out
+    }
+
+    /// The page as JSON.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "topic": self.topic.id(),
+            "title": self.topic.title(),
+            "question": self.question,
+            "explanation": self.explanation,
+            "try": self.try_it.iter().map(|t| json!({"command": t.command, "shows": t.shows})).collect::<Vec<_>>(),
+            "read": self.reading.iter().map(|r| json!({"need": r.need, "read": r.read, "why": r.why})).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// The overview: the path through the topics.
+pub fn overview_text() -> String {
+    let mut out = String::from(
+        "The path through distributed-systems theory (after Alvaro Videla's talk):\nlearn the vocabulary of models first, then the abstractions built on them, then what they buy.\n\n",
+    );
+    let available = pages();
+    for (i, t) in Topic::ALL.iter().enumerate() {
+        let page = available.iter().find(|p| p.topic == *t);
+        match page {
+            Some(p) => out.push_str(&format!("  {:>2}. {:<20} {}\n", i + 1, t.id(), p.question)),
+            None => out.push_str(&format!("  {:>2}. {:<20} (coming)\n", i + 1, t.id())),
+        }
+    }
+    out.push_str("\nRead a topic: synod learn <topic>   (e.g. synod learn failure-detectors)\n");
+    out.push_str("Where to start reading: Cachin, Guerraoui & Rodrigues for the abstractions; Lynch for the models and proofs.\n");
+    out
+}
