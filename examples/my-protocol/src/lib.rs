@@ -134,6 +134,24 @@ impl QuorumCounter {
     }
 }
 
+/// Client operations: each `Increment { id }` is an operation of its own client `id`, and
+/// `Done { id }` completes it. This is what turns any trace into a [`synod_core::History`] for
+/// the consistency checkers.
+impl synod_core::ClientOps for QuorumCounter {
+    type Input = u64;
+    type Output = ();
+
+    fn invocation(req: &Request) -> Option<(synod_core::ClientId, u64)> {
+        let Request::Increment { id } = req;
+        Some((*id, *id))
+    }
+
+    fn response(ind: &Answer) -> Option<(synod_core::ClientId, ())> {
+        let Answer::Done { id } = ind;
+        Some((*id, ()))
+    }
+}
+
 /// Safety: every `Done(id)` answers an `Increment(id)` asked of the same node earlier.
 pub fn no_creation() -> Property<QuorumCounter> {
     Property::safety("no-creation", |trace| {
@@ -230,6 +248,38 @@ mod tests {
                     r.verdict
                 );
             }
+        }
+    }
+
+    #[test]
+    fn the_trace_yields_a_client_history() {
+        let mut cfg = SimConfig::new(3, 4);
+        cfg.until = Instant::from_secs(2);
+        let requests: Vec<_> = (0..5u64)
+            .map(|id| {
+                (
+                    Instant::from_millis(10 * id),
+                    NodeId((id % 3) as u32),
+                    Request::Increment { id },
+                )
+            })
+            .collect();
+        let out = Simulation::new(
+            QuorumCounter {
+                retry: Duration::from_millis(40),
+            },
+            cfg,
+        )
+        .unwrap()
+        .with_workload(Scripted(requests))
+        .run();
+        let h: synod_core::History<u64, ()> = synod_core::History::from_trace(&out.trace);
+        assert_eq!(h.ops.len(), 5);
+        for (k, op) in h.ops.iter().enumerate() {
+            assert_eq!(op.input, k as u64);
+            assert_eq!(op.invoke, Instant::from_millis(10 * k as u64));
+            let (done, ()) = op.completion.expect("completed without faults");
+            assert!(done >= op.invoke);
         }
     }
 
