@@ -379,7 +379,19 @@ impl<P: Protocol> Simulation<P> {
             self.queue.push(at, Pending::Request { node, req });
         }
         for i in 0..self.cfg.n {
-            self.step_node(i, Input::Init);
+            let id = NodeId(i as u32);
+            // A node whose crash is scheduled at time zero is initially dead: it never starts.
+            let dead_at_start = self
+                .cfg
+                .faults
+                .crashes
+                .iter()
+                .any(|c| c.node == id && c.at == Instant::ZERO && !c.partial_send);
+            if dead_at_start {
+                self.crash(id);
+            } else {
+                self.step_node(i, Input::Init);
+            }
         }
     }
 

@@ -597,3 +597,21 @@ fn clock_drift_stretches_local_timers_and_offset_shifts_local_time() {
         );
     }
 }
+
+#[test]
+fn a_node_crashed_at_time_zero_never_starts() {
+    let cfg = with_faults(sync_cfg(3, 1, 300), |f| {
+        f.add_crash_spec("n2@0s").unwrap();
+    });
+    let out = run(Chatter::broadcast(ms(10)), cfg);
+    let n2 = NodeId(2);
+    let mine = events_at(&out.trace.events, n2);
+    assert!(
+        !mine
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::Init { .. } | EventKind::Send { .. })),
+        "an initially dead node neither starts nor sends"
+    );
+    assert_eq!(out.stats.crashes, 1, "the crash is counted once");
+    assert!(out.trace.facts.ever_crashed[2] && !out.trace.facts.up_at_end[2]);
+}
