@@ -9,8 +9,10 @@
 //!
 //! - [`link`]: point-to-point links, from the fair-loss network itself up to FIFO perfect links
 //!   (Cachin, Guerraoui and Rodrigues ch. 2; Lynch ch. 22);
-//! - later `fd/` (failure detectors), `election/` (leader election), `consensus/`, `broadcast/`,
-//!   `registers/` and `replication/`.
+//! - [`fd`]: failure detectors (perfect, eventually perfect, φ accrual, SWIM) and the eventual
+//!   leader detector Ω, with completeness/accuracy properties and QoS metrics;
+//! - [`election`]: leader election on rings (LCR, Hirschberg–Sinclair) and with crashes (Bully);
+//! - later `consensus/`, `broadcast/`, `registers/` and `replication/`.
 //!
 //! Every protocol module states its model assumptions (timing, failures, what it needs from the
 //! layer below), the properties it guarantees, and where to read about it. Protocols that
@@ -24,4 +26,6 @@
 
 #![warn(missing_docs)]
 
+pub mod election;
+pub mod fd;
 pub mod link;
