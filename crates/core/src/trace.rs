@@ -168,8 +168,9 @@ pub struct RunFacts {
     pub n: usize,
     /// When the run ended; liveness is judged here.
     pub end: Instant,
-    /// When the last scheduled fault (crash, partition, omission window) ended; random loss and
-    /// duplication are part of the network model, not scheduled faults.
+    /// When the environment stopped changing (last recovery, partition heal or omission window
+    /// end; crashes are permanent and not included); random loss and duplication are part of the
+    /// network model, not scheduled faults.
     pub faults_end: Instant,
     /// Per node: did it ever crash? (Crash-stop correctness: a correct node never crashes.)
     pub ever_crashed: Vec<bool>,

@@ -342,13 +342,11 @@ impl FaultSchedule {
             && self.clocks.is_empty()
     }
 
-    /// When the last scheduled fault ends (crash and recovery times, partition heals, omission
-    /// window ends).
+    /// When the environment stops changing: the last recovery, partition heal or omission
+    /// window end. Crash times are not included: a crash-stop is permanent, and properties
+    /// already exclude crashed processes, so a late crash does not make liveness undecidable.
     pub fn end(&self) -> Instant {
         let mut end = Instant::ZERO;
-        for c in &self.crashes {
-            end = end.max(c.at);
-        }
         for r in &self.recoveries {
             end = end.max(r.at);
         }
