@@ -49,10 +49,12 @@ where
     })
 }
 
-/// "The leader is the live node with the largest UID" (safety): every `Elected` indication
-/// names the correct node whose UID in `uids` (node i's UID is `uids[i]`) is largest, with that
-/// UID. Without crashes, simply the largest UID. Inconclusive if `uids` does not have one UID
-/// per node of the run; holds vacuously if every node crashed.
+/// "The leader is the live node with the largest UID" (safety): whenever a node learns a
+/// leader (an `Elected` indication at time t), the named leader has the UID `uids` gives it, no
+/// node still up at t has a larger UID, and the leader was not dead from the start. A leader
+/// that crashes after winning does not break the property (nothing can prevent that); without
+/// crashes it is simply the largest UID. Inconclusive if `uids` does not have one UID per node
+/// of the run.
 pub fn leader_is_max_live_uid<P>(uids: Vec<u64>) -> Property<P>
 where
     P: Protocol<Indication = ElectionIndication>,
@@ -68,23 +70,35 @@ where
                 ),
             };
         }
-        let Some(max) = NodeId::all(facts.n)
-            .filter(|&p| facts.correct(p))
-            .max_by_key(|p| uids[p.index()])
-        else {
-            return Verdict::Holds;
-        };
-        let max_uid = uids[max.index()];
-        for (i, _, node, ind) in trace.indications() {
-            let ElectionIndication::Elected { leader, uid } = *ind;
-            if leader != max || uid != max_uid {
-                return Verdict::violated_at(
-                    i,
-                    format!(
-                        "{node} elected {leader} (UID {uid}), but the live node with the largest \
-                         UID is {max} (UID {max_uid})"
-                    ),
-                );
+        let mut crashed_at: Vec<Option<Instant>> = vec![None; facts.n];
+        for (i, e) in trace.events.iter().enumerate() {
+            match &e.kind {
+                EventKind::Crash { node } => {
+                    crashed_at[node.index()].get_or_insert(e.time);
+                }
+                EventKind::Recover { node } => crashed_at[node.index()] = None,
+                EventKind::Indication { node, ind } => {
+                    let ElectionIndication::Elected { leader, uid } = *ind;
+                    let up = |q: NodeId| crashed_at[q.index()].is_none_or(|c| c > e.time);
+                    let larger = NodeId::all(facts.n).find(|&q| up(q) && uids[q.index()] > uid);
+                    let dead_from_start = crashed_at[leader.index()] == Some(Instant::ZERO);
+                    if uid != uids[leader.index()] || dead_from_start {
+                        return Verdict::violated_at(
+                            i,
+                            format!("{node} elected {leader} with UID {uid}, but {leader}'s UID is {} {}", uids[leader.index()], if dead_from_start { "and it was dead from the start" } else { "" }),
+                        );
+                    }
+                    if let Some(q) = larger {
+                        return Verdict::violated_at(
+                            i,
+                            format!(
+                                "{node} elected {leader} (UID {uid}), but {q} (UID {}) was up with a larger UID",
+                                uids[q.index()]
+                            ),
+                        );
+                    }
+                }
+                _ => {}
             }
         }
         Verdict::Holds
