@@ -304,3 +304,88 @@ fn tour_writes_a_self_contained_report() {
     assert!(html.contains("link-hierarchy"));
     assert!(!html.contains("src=\"http"), "no external resources");
 }
+
+/// Splits a command line the way a POSIX shell would for our simple commands (words and
+/// single-quoted strings).
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut any = false;
+    for c in line.chars() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                any = true;
+            }
+            ' ' if !quoted => {
+                if any {
+                    words.push(std::mem::take(&mut cur));
+                    any = false;
+                }
+            }
+            _ => {
+                cur.push(c);
+                any = true;
+            }
+        }
+    }
+    if any {
+        words.push(cur);
+    }
+    words
+}
+
+#[test]
+fn every_command_learn_suggests_works() {
+    let list = json(&synod(&["list", "--json"]));
+    let experiments: Vec<&str> = list["experiments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap())
+        .collect();
+    let topics = json(&synod(&["learn", "--json"]));
+    let dir = tmp("learn");
+    let mut checked = 0;
+    for t in topics["topics"].as_array().unwrap() {
+        if t["available"] != true {
+            continue;
+        }
+        let page = json(&synod(&["learn", t["id"].as_str().unwrap(), "--json"]));
+        assert!(
+            page["read"].as_array().unwrap().len() >= 2,
+            "{} recommends books",
+            t["id"]
+        );
+        for tr in page["try"].as_array().unwrap() {
+            let words = shell_words(tr["command"].as_str().unwrap());
+            assert_eq!(words[0], "synod");
+            match words[1].as_str() {
+                "experiment" => assert!(
+                    experiments.contains(&words[2].as_str()),
+                    "unknown experiment in learn: {words:?}"
+                ),
+                "sim" | "soak" => {
+                    let out = Command::new(env!("CARGO_BIN_EXE_synod"))
+                        .args(&words[1..])
+                        .current_dir(&dir)
+                        .output()
+                        .unwrap();
+                    assert!(
+                        out.status.success(),
+                        "{words:?}: {}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                }
+                other => panic!("learn suggests an unknown command {other}"),
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 15, "only {checked} commands checked");
+    let out = synod(&["learn", "failure-detectors"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).lines().count() >= 10);
+    assert_user_error(&synod(&["learn", "astrology"]), "no topic");
+}

@@ -7,9 +7,11 @@
 use crate::runner::{run_protocol, SimReport, SimSpec};
 use crate::workloads::LinkTraffic;
 use crate::{LabError, Topic};
-use synod_core::Duration;
+use synod_core::{Duration, Instant, NodeId, Prng};
+use synod_protocols::election::{self, arrangement, properties as ep, BullyRequest};
+use synod_protocols::fd::{self, properties as fp, Increase};
 use synod_protocols::link::{self, properties as lp};
-use synod_sim::Timing;
+use synod_sim::{Idle, Scripted, Timing};
 
 /// One runnable protocol.
 #[derive(Clone, Copy)]
@@ -41,8 +43,210 @@ fn traffic(spec: &SimSpec) -> LinkTraffic {
     }
 }
 
+const HB_PERIOD: Duration = Duration::from_millis(50);
+
+fn psync() -> Timing {
+    Timing::PartiallySynchronous {
+        gst: Instant::from_secs(2),
+        delta: Duration::from_millis(20),
+    }
+}
+
+fn sync() -> Timing {
+    Timing::Synchronous {
+        delta: Duration::from_millis(20),
+    }
+}
+
+/// A random arrangement of UIDs for a ring of `n`, drawn from the run's seed.
+fn ring_uids(spec: &SimSpec) -> Vec<u64> {
+    let mut prng = Prng::derive(spec.seed, 0x5249_4e47);
+    arrangement::random(spec.nodes, &mut prng)
+}
+
 /// Every catalog entry, in topic order.
 pub fn protocols() -> Vec<ProtocolEntry> {
+    let mut all = link_protocols();
+    all.extend(fd_protocols());
+    all.extend(election_protocols());
+    all
+}
+
+fn fd_protocols() -> Vec<ProtocolEntry> {
+    vec![
+        ProtocolEntry {
+            name: "perfect-fd",
+            topic: Topic::FailureDetectors,
+            summary: "P: heartbeats + a fixed timeout above period + delta; never wrong under synchrony (default sync:20ms)",
+            canary: false,
+            run: |spec| {
+                run_protocol(
+                    "perfect-fd",
+                    fd::Heartbeat::perfect(HB_PERIOD, Duration::from_millis(150)),
+                    &fp::perfect_properties(),
+                    Idle,
+                    spec,
+                    sync(),
+                )
+            },
+        },
+        ProtocolEntry {
+            name: "eventually-perfect-fd",
+            topic: Topic::FailureDetectors,
+            summary: "<>P: suspect on timeout, restore and raise the timeout on a late heartbeat (default psync:gst=2s)",
+            canary: false,
+            run: |spec| {
+                run_protocol(
+                    "eventually-perfect-fd",
+                    fd::Heartbeat::eventually_perfect(HB_PERIOD, Duration::from_millis(60), Increase::Add(Duration::from_millis(20))),
+                    &fp::eventually_perfect_properties(),
+                    Idle,
+                    spec,
+                    psync(),
+                )
+            },
+        },
+        ProtocolEntry {
+            name: "fixed-timeout-fd",
+            topic: Topic::FailureDetectors,
+            summary: "canary: a fixed timeout shorter than period + delta keeps suspecting correct nodes after GST (not <>P)",
+            canary: true,
+            run: |spec| {
+                run_protocol(
+                    "fixed-timeout-fd",
+                    fd::Heartbeat::canary_never_increases(HB_PERIOD, Duration::from_millis(55)),
+                    &fp::eventually_perfect_properties(),
+                    Idle,
+                    spec,
+                    psync(),
+                )
+            },
+        },
+        ProtocolEntry {
+            name: "phi-accrual-fd",
+            topic: Topic::FailureDetectors,
+            summary: "phi accrual: suspicion level from the heartbeat inter-arrival distribution, threshold 8",
+            canary: false,
+            run: |spec| {
+                run_protocol(
+                    "phi-accrual-fd",
+                    fd::PhiAccrual::new(HB_PERIOD, 8.0),
+                    &[fp::strong_completeness()],
+                    Idle,
+                    spec,
+                    sync(),
+                )
+            },
+        },
+        ProtocolEntry {
+            name: "swim",
+            topic: Topic::FailureDetectors,
+            summary: "SWIM membership: random probes, k indirect probes, suspicion with incarnations, gossip",
+            canary: false,
+            run: |spec| {
+                run_protocol(
+                    "swim",
+                    fd::Swim::new(Duration::from_millis(200)),
+                    &[fp::strong_completeness()],
+                    Idle,
+                    spec,
+                    sync(),
+                )
+            },
+        },
+    ]
+}
+
+fn election_protocols() -> Vec<ProtocolEntry> {
+    vec![
+        ProtocolEntry {
+            name: "omega",
+            topic: Topic::Election,
+            summary: "eventual leader: trust the smallest unsuspected id over <>P (default psync:gst=2s)",
+            canary: false,
+            run: |spec| {
+                run_protocol(
+                    "omega",
+                    fd::Omega::new(HB_PERIOD, Duration::from_millis(60), Increase::Add(Duration::from_millis(20))),
+                    &[fp::eventual_leadership(None)],
+                    Idle,
+                    spec,
+                    psync(),
+                )
+            },
+        },
+        ProtocolEntry {
+            name: "lcr",
+            topic: Topic::Election,
+            summary: "LCR (Chang-Roberts) on a one-way ring with random UIDs from the seed: forward larger UIDs",
+            canary: false,
+            run: |spec| {
+                let uids = ring_uids(spec);
+                run_protocol(
+                    "lcr",
+                    election::Lcr::new(uids.clone()),
+                    &ep::election_properties(uids),
+                    Idle,
+                    spec,
+                    Timing::Asynchronous,
+                )
+            },
+        },
+        ProtocolEntry {
+            name: "hirschberg-sinclair",
+            topic: Topic::Election,
+            summary: "Hirschberg-Sinclair on a two-way ring: probes to doubling distances, O(n log n) messages",
+            canary: false,
+            run: |spec| {
+                let uids = ring_uids(spec);
+                run_protocol(
+                    "hirschberg-sinclair",
+                    election::HirschbergSinclair::new(uids.clone()),
+                    &ep::election_properties(uids),
+                    Idle,
+                    spec,
+                    Timing::Asynchronous,
+                )
+            },
+        },
+        ProtocolEntry {
+            name: "bully",
+            topic: Topic::Election,
+            summary: "Bully: the highest live id wins, decided by timeouts (n0 starts at 10ms; try --crash on the top node)",
+            canary: false,
+            run: |spec| {
+                let uids = arrangement::sorted(spec.nodes);
+                run_protocol(
+                    "bully",
+                    election::Bully::new(uids.clone(), Duration::from_millis(45)),
+                    &ep::election_properties(uids),
+                    Scripted(vec![(Instant::from_millis(10), NodeId(0), BullyRequest::StartElection)]),
+                    spec,
+                    sync(),
+                )
+            },
+        },
+        ProtocolEntry {
+            name: "lcr-forward-all",
+            topic: Topic::Election,
+            summary: "canary: LCR that forwards every UID without comparing (several leaders, n^2 messages)",
+            canary: true,
+            run: |spec| {
+                let uids = ring_uids(spec);
+                run_protocol(
+                    "lcr-forward-all",
+                    election::LcrCanaryForwardAll::new(uids.clone()),
+                    &ep::election_properties(uids),
+                    Idle,
+                    spec,
+                    Timing::Asynchronous,
+                )
+            },
+        },
+    ]
+}
+
+fn link_protocols() -> Vec<ProtocolEntry> {
     vec![
         ProtocolEntry {
             name: "fair-loss-link",

@@ -13,6 +13,7 @@ mod error;
 pub mod experiment;
 pub mod experiments;
 pub mod learn;
+pub mod measure;
 pub mod runner;
 pub mod soak;
 mod topic;

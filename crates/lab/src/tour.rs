@@ -75,6 +75,36 @@ fn showcases() -> Vec<Showcase> {
                 s
             },
         },
+        Showcase {
+            protocol: "eventually-perfect-fd",
+            why: "An eventually perfect detector under partial synchrony (GST at 2s): before GST it wrongly suspects correct nodes, restores them when their heartbeats arrive, and raises its timeout each time; after GST its mistakes stop. n3 crashes at 3s and is suspected by everyone for good.",
+            spec: |seed| {
+                let mut s = SimSpec::new(4, seed);
+                s.until = secs(5);
+                s.faults.add_crash_spec("n3@3s").expect("valid crash spec");
+                s.diagram = Some(DiagramWindow { from: Some(Instant::from_millis(2800)), to: Some(Instant::from_millis(3400)) });
+                s
+            },
+        },
+        Showcase {
+            protocol: "fixed-timeout-fd",
+            why: "A canary for the same model: a fixed timeout shorter than period + delta never stops suspecting correct nodes, so eventual strong accuracy fails: this detector is not <>P.",
+            spec: |seed| {
+                let mut s = SimSpec::new(4, seed);
+                s.until = secs(5);
+                s
+            },
+        },
+        Showcase {
+            protocol: "lcr",
+            why: "LCR on a one-way ring of 8 with random UIDs: each UID travels until it meets a larger one; the largest comes home and its owner announces itself around the ring.",
+            spec: |seed| {
+                let mut s = SimSpec::new(8, seed);
+                s.until = secs(1);
+                s.diagram = Some(DiagramWindow { from: None, to: Some(Instant::from_millis(150)) });
+                s
+            },
+        },
     ]
 }
 
@@ -188,6 +218,32 @@ pub fn run_tour(
             verdict,
         );
         summary.showcases.push((s.protocol.to_string(), ok));
+    }
+    report.section("The map: topics, commands and books");
+    for page in crate::learn::pages() {
+        report.subheading(&format!("{}: {}", page.topic.title(), page.question));
+        for p in page.explanation {
+            report.paragraph(p);
+        }
+        let tries: Vec<Vec<String>> = page
+            .try_it
+            .iter()
+            .map(|t| vec![t.command.to_string(), t.shows.to_string()])
+            .collect();
+        report.table(&["try".to_string(), "what it shows".to_string()], &tries);
+        let reads: Vec<Vec<String>> = page
+            .reading
+            .iter()
+            .map(|r| vec![r.need.to_string(), r.read.to_string(), r.why.to_string()])
+            .collect();
+        report.table(
+            &[
+                "if you want".to_string(),
+                "read".to_string(),
+                "because".to_string(),
+            ],
+            &reads,
+        );
     }
     std::fs::write(&summary.report, report.to_html())
         .map_err(|e| LabError::new(format!("cannot write {}: {e}", summary.report.display())))?;

@@ -1,18 +1,68 @@
 //! The experiment registry.
 
+pub mod bully;
+pub mod fd_qos;
+pub mod fd_timeouts;
+pub mod lcr_vs_hs;
 pub mod link_hierarchy;
+pub mod omega;
+pub mod swim_vs_heartbeat;
 
 use crate::experiment::ExperimentEntry;
 use crate::{LabError, Topic};
 
 /// Every experiment, in topic order.
 pub fn experiments() -> Vec<ExperimentEntry> {
-    vec![ExperimentEntry {
-        id: "link-hierarchy",
-        topic: Topic::Links,
-        summary: "retransmission cost 1/(1-p) vs 1/(1-p)^2; duplicates and reordering at each rung",
-        run: link_hierarchy::run,
-    }]
+    let e = |id, topic, summary, run| ExperimentEntry {
+        id,
+        topic,
+        summary,
+        run,
+    };
+    vec![
+        e(
+            "link-hierarchy",
+            Topic::Links,
+            "retransmission cost 1/(1-p) vs 1/(1-p)^2; duplicates and reordering at each rung",
+            link_hierarchy::run,
+        ),
+        e(
+            "fd-timeouts",
+            Topic::FailureDetectors,
+            "fixed vs increasing timeouts under partial synchrony: false suspicions before/after GST",
+            fd_timeouts::run,
+        ),
+        e(
+            "fd-qos",
+            Topic::FailureDetectors,
+            "phi accrual threshold sweep: detection time T_D rises as mistakes fall (QoS metrics)",
+            fd_qos::run,
+        ),
+        e(
+            "swim-vs-heartbeat",
+            Topic::FailureDetectors,
+            "messages per period n(n-1) vs linear; SWIM's first detection after e/(e-1) periods",
+            swim_vs_heartbeat::run,
+        ),
+        e(
+            "lcr-vs-hs",
+            Topic::Election,
+            "ring election messages vs n: LCR worst case n(n+1)/2, HS within 8n(1+log n)",
+            lcr_vs_hs::run,
+        ),
+        e(
+            "bully",
+            Topic::Election,
+            "Bully messages by initiator (n^2-n-1 vs n-1) and a split brain when timeouts undercut delays",
+            bully::run,
+        ),
+        e(
+            "omega",
+            Topic::Election,
+            "eventual leader Omega: who each node trusts over time; agreement after GST",
+            omega::run,
+        ),
+    ]
 }
 
 /// The experiment with id `id`, or an error listing where to find the ids.
