@@ -152,6 +152,9 @@ struct ExperimentArgs {
     /// Also write the result table as CSV to FILE.
     #[arg(long, value_name = "FILE")]
     csv: Option<PathBuf>,
+    /// Also write the experiment's plot as SVG to FILE (more plots: FILE-2.svg, FILE-3.svg, …).
+    #[arg(long, value_name = "FILE")]
+    svg: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -467,6 +470,24 @@ fn cmd_experiment(a: ExperimentArgs) -> Result<ExitCode, LabError> {
     if let Some(path) = &a.csv {
         std::fs::write(path, r.to_csv())
             .map_err(|e| LabError::new(format!("cannot write {}: {e}", path.display())))?;
+    }
+    if let Some(path) = &a.svg {
+        if r.figures.is_empty() {
+            return Err(LabError::new(format!(
+                "experiment {} draws no plot (drop --svg)",
+                r.id
+            )));
+        }
+        for (i, f) in r.figures.iter().enumerate() {
+            let p = if i == 0 {
+                path.clone()
+            } else {
+                let stem = path.with_extension("");
+                PathBuf::from(format!("{}-{}.svg", stem.display(), i + 1))
+            };
+            std::fs::write(&p, &f.svg)
+                .map_err(|e| LabError::new(format!("cannot write {}: {e}", p.display())))?;
+        }
     }
     if a.json {
         eprintln!("model: {}", r.model);

@@ -244,6 +244,7 @@ fn fault_files_drive_the_run() {
 fn experiment_json_and_csv() {
     let d = tmp("exp");
     let csv = d.join("t.csv");
+    let svg = d.join("t.svg");
     let out = synod(&[
         "experiment",
         "link-hierarchy",
@@ -251,6 +252,8 @@ fn experiment_json_and_csv() {
         "--json",
         "--csv",
         csv.to_str().unwrap(),
+        "--svg",
+        svg.to_str().unwrap(),
     ]);
     let j = json(&out);
     assert_eq!(j["id"], "link-hierarchy");
@@ -261,6 +264,7 @@ fn experiment_json_and_csv() {
     let text = std::fs::read_to_string(&csv).unwrap();
     assert!(text.starts_with("loss,"));
     assert_eq!(text.lines().count(), 6);
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
 }
 
 #[test]
