@@ -83,11 +83,7 @@ pub fn run(opts: &ExpOptions, progress: &mut dyn Progress) -> Result<ExperimentR
         let mut held = [0u32; 3];
         let mut detection = Vec::new();
         for r in 0..runs as u64 {
-            let out = run_full(
-                *det,
-                config(run_seed(opts.seed, &[i as u64, r])),
-                Idle,
-            );
+            let out = run_full(*det, config(run_seed(opts.seed, &[i as u64, r])), Idle);
             let t = &out.trace;
             before += fp::false_suspicions(t, Instant::ZERO, GST);
             after += fp::false_suspicions(t, GST, Instant::MAX);
