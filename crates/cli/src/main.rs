@@ -10,7 +10,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use synod_core::{Duration, Instant, Ratio};
-use synod_lab::catalog::{find_protocol, protocols};
+use synod_lab::catalog::{find_protocol, protocols, ProtocolEntry};
 use synod_lab::experiment::{ClaimVerdict, ExpOptions, Progress};
 use synod_lab::experiments::{experiments, find_experiment};
 use synod_lab::runner::{DiagramWindow, SimSpec};
@@ -280,6 +280,21 @@ fn cmd_list(json: bool) -> Result<ExitCode, LabError> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Prints the model header first: on stdout for humans, on stderr under `--json`.
+fn print_header(json: bool, header: &synod_core::ModelHeader, entry: &ProtocolEntry) {
+    if json {
+        eprintln!("model: {header}");
+    } else {
+        println!("model: {header}");
+        println!(
+            "protocol: {} ({}) — {}",
+            entry.name,
+            entry.topic.id(),
+            entry.summary
+        );
+    }
+}
+
 /// Builds the run's spec from the sim flags, validating every fault spec.
 fn build_spec(a: &SimArgs, seed: u64) -> Result<SimSpec, LabError> {
     let mut spec = SimSpec::new(a.nodes, seed);
@@ -329,17 +344,7 @@ fn cmd_sim(a: SimArgs) -> Result<ExitCode, LabError> {
     let seed = a.seed.unwrap_or_else(fresh_seed);
     let spec = build_spec(&a, seed)?;
     let header = spec.config(Timing::Asynchronous).model_header();
-    if a.json {
-        eprintln!("model: {header}");
-    } else {
-        println!("model: {header}");
-        println!(
-            "protocol: {} ({}) — {}",
-            entry.name,
-            entry.topic.id(),
-            entry.summary
-        );
-    }
+    print_header(a.json, &header, &entry);
     let report = (entry.run)(&spec)?;
     if let (Some(path), Some(svg)) = (&a.svg, &report.svg) {
         std::fs::write(path, svg)
@@ -380,17 +385,7 @@ fn cmd_soak(a: SoakArgs) -> Result<ExitCode, LabError> {
         "seed",
         format!("{}..{}", a.first_seed, a.first_seed + a.seeds),
     );
-    if a.sim.json {
-        eprintln!("model: {header}");
-    } else {
-        println!("model: {header}");
-        println!(
-            "protocol: {} ({}) — {}",
-            entry.name,
-            entry.topic.id(),
-            entry.summary
-        );
-    }
+    print_header(a.sim.json, &header, &entry);
     let threads = a
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));

@@ -572,6 +572,16 @@ impl<P: Protocol> Simulation<P> {
         self.record(EventKind::Crash { node });
     }
 
+    fn drop_message(&mut self, from: NodeId, to: NodeId, id: MsgId, reason: DropReason) {
+        self.stats.messages_dropped += 1;
+        self.record(EventKind::Drop {
+            from,
+            to,
+            id,
+            reason,
+        });
+    }
+
     fn deliver(&mut self, from: NodeId, to: NodeId, id: MsgId, msg: P::Msg) {
         let reason = if self.nodes[to.index()].state.is_none() {
             Some(DropReason::ReceiverDown)
@@ -583,13 +593,7 @@ impl<P: Protocol> Simulation<P> {
             None
         };
         if let Some(reason) = reason {
-            self.stats.messages_dropped += 1;
-            self.record(EventKind::Drop {
-                from,
-                to,
-                id,
-                reason,
-            });
+            self.drop_message(from, to, id, reason);
             return;
         }
         self.stats.messages_delivered += 1;
@@ -734,13 +738,7 @@ impl<P: Protocol> Simulation<P> {
             None
         };
         if let Some(reason) = reason {
-            self.stats.messages_dropped += 1;
-            self.record(EventKind::Drop {
-                from,
-                to,
-                id,
-                reason,
-            });
+            self.drop_message(from, to, id, reason);
             return;
         }
         if self.net_prng.chance(self.cfg.network.duplicate) {
