@@ -11,15 +11,25 @@ const K: u64 = 0x517C_C1B7_2722_0A95;
 
 /// A fast hasher with fixed keys and a final avalanche (not DoS-resistant; never used on
 /// adversarial keys in a server).
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct StableHasher {
     h: u64,
 }
 
+/// The starting value (the fractional digits of π): a zero start would hash all-zero input,
+/// such as the integer 0, to 0.
+const START: u64 = 0x243F_6A88_85A3_08D3;
+
+impl Default for StableHasher {
+    fn default() -> Self {
+        StableHasher { h: START }
+    }
+}
+
 impl StableHasher {
-    /// A hasher starting from `seed` (use 0 unless you need independent hash functions).
+    /// A hasher starting from `seed` (for independent hash functions; `default()` otherwise).
     pub const fn with_seed(seed: u64) -> StableHasher {
-        StableHasher { h: seed }
+        StableHasher { h: START ^ seed }
     }
 
     #[inline]
@@ -101,5 +111,6 @@ mod tests {
         assert_eq!(stable_hash(&(1u32, "a")), stable_hash(&(1u32, "a")));
         assert_ne!(stable_hash(&(1u32, "a")), stable_hash(&(2u32, "a")));
         assert_ne!(stable_hash(&[1u8, 2]), stable_hash(&[2u8, 1]));
+        assert_ne!(stable_hash(&0u64), 0, "zero input must not hash to zero");
     }
 }

@@ -13,7 +13,7 @@ use crate::{Ctx, Duration, Instant, NodeId, Protocol};
 use serde::{Deserialize, Serialize};
 
 /// A synchronous round-based algorithm.
-pub trait RoundProtocol: Sized + 'static {
+pub trait RoundProtocol: Sized + Send + Sync + 'static {
     /// What nodes send each round.
     type Msg: Message;
     /// What a node tells the layer above (e.g. `Decide(v)`).

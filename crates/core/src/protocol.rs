@@ -6,14 +6,20 @@ use std::fmt::Debug;
 use std::hash::Hash;
 
 /// Bounds every message type meets: cloneable (the network may duplicate it), comparable and
-/// hashable (the model checker keeps messages in its states), printable (traces and diagrams)
-/// and serde (the TCP runtime puts it on the wire).
-pub trait Message: Clone + Debug + Eq + Hash + Serialize + DeserializeOwned + 'static {}
-impl<T: Clone + Debug + Eq + Hash + Serialize + DeserializeOwned + 'static> Message for T {}
+/// hashable (the model checker keeps messages in its states), printable (traces and diagrams),
+/// serde (the TCP runtime puts it on the wire) and thread-safe (the checker's workers share them).
+pub trait Message:
+    Clone + Debug + Eq + Hash + Serialize + DeserializeOwned + Send + Sync + 'static
+{
+}
+impl<T: Clone + Debug + Eq + Hash + Serialize + DeserializeOwned + Send + Sync + 'static> Message
+    for T
+{
+}
 
 /// Bounds every node-state type meets: the checker clones, compares and fingerprints states.
-pub trait StateValue: Clone + Debug + Eq + Hash + 'static {}
-impl<T: Clone + Debug + Eq + Hash + 'static> StateValue for T {}
+pub trait StateValue: Clone + Debug + Eq + Hash + Send + Sync + 'static {}
+impl<T: Clone + Debug + Eq + Hash + Send + Sync + 'static> StateValue for T {}
 
 /// A distributed protocol, written once as a deterministic state machine per node and driven by
 /// the simulator, the model checker or the TCP runtime.
@@ -51,11 +57,11 @@ impl<T: Clone + Debug + Eq + Hash + 'static> StateValue for T {}
 ///    panic on a message it did not expect (count it, ignore it). Panics are reserved for broken
 ///    internal invariants, checked by [`invariants`](Protocol::invariants), which drivers call
 ///    after every step.
-pub trait Protocol: Sized + 'static {
+pub trait Protocol: Sized + Send + Sync + 'static {
     /// What nodes send to each other.
     type Msg: Message;
     /// The names of this protocol's timers, e.g. `enum Timer { Heartbeat, Retransmit(u64) }`.
-    type Timer: Clone + Debug + Eq + Ord + Hash + 'static;
+    type Timer: Clone + Debug + Eq + Ord + Hash + Send + Sync + 'static;
     /// What the layer above asks of a node, e.g. `Propose(v)`, `Send { to, payload }`, a client
     /// operation.
     type Request: Message;
