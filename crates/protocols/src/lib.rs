@@ -12,7 +12,10 @@
 //! - [`fd`]: failure detectors (perfect, eventually perfect, φ accrual, SWIM) and the eventual
 //!   leader detector Ω, with completeness/accuracy properties and QoS metrics;
 //! - [`election`]: leader election on rings (LCR, Hirschberg–Sinclair) and with crashes (Bully);
-//! - later `consensus/`, `broadcast/`, `registers/` and `replication/`.
+//! - [`consensus`]: single-decree Paxos as a write-once register;
+//! - [`register`]: the register client interface and ABD's atomic register over majorities;
+//! - [`commit`]: two-phase commit, and why it blocks;
+//! - later `broadcast/` and `replication/`.
 //!
 //! Every protocol module states its model assumptions (timing, failures, what it needs from the
 //! layer below), the properties it guarantees, and where to read about it. Protocols that
@@ -26,6 +29,9 @@
 
 #![warn(missing_docs)]
 
+pub mod commit;
+pub mod consensus;
 pub mod election;
 pub mod fd;
 pub mod link;
+pub mod register;

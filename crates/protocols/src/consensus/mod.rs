@@ -1,0 +1,160 @@
+//! Consensus: processes that may crash agree on one value out of those proposed.
+//!
+//! The first protocol here is single-decree Paxos, packaged the way model checkers like to
+//! exercise it: a *write-once register* ([`PaxosRegister`]). Clients talk to it through the
+//! register interface of [`crate::register`] ([`RegisterReq`](crate::register::RegisterReq)
+//! requests, [`RegisterResp`](crate::register::RegisterResp) indications): the first write to be
+//! chosen wins, every later read returns it.
+//!
+//! | protocol | failures | timing | what it guarantees |
+//! |---|---|---|---|
+//! | [`PaxosRegister`] (Lamport) | crash-stop, any minority | asynchronous (safety); no liveness without a leader | agreement, validity; linearizable write-once register |
+//!
+//! Paxos is *safe* in the asynchronous model with any number of crashes and over a network
+//! that loses, duplicates and reorders messages: no two servers ever decide different values.
+//! It is not *live* there (Fischer, Lynch and Paterson say no deterministic protocol can be):
+//! competing proposers can pre-empt each other, and here, with no timers and no retries, a
+//! write whose messages are lost simply never completes.
+//!
+//! A run under the simulator, checked against the properties:
+//!
+//! ```
+//! use synod_core::{check_all, Instant, NodeId};
+//! use synod_protocols::consensus::{properties, PaxosRegister};
+//! use synod_protocols::register::RegisterReq;
+//! use synod_sim::{Scripted, SimConfig, Simulation};
+//!
+//! let reqs = vec![
+//!     (Instant::ZERO, NodeId(0), RegisterReq::Write { client: 1, value: 10 }),
+//!     (Instant::ZERO, NodeId(2), RegisterReq::Write { client: 2, value: 20 }),
+//!     (Instant::from_secs(1), NodeId(1), RegisterReq::Read { client: 3 }),
+//! ];
+//! let out = Simulation::new(PaxosRegister::new(), SimConfig::new(3, 7))
+//!     .unwrap()
+//!     .with_workload(Scripted(reqs))
+//!     .run();
+//! for r in check_all(&properties::paxos_properties(), &out.trace) {
+//!     assert!(!r.verdict.is_violated(), "{}: {}", r.name, r.verdict);
+//! }
+//! let states: Vec<_> = out.states.iter().map(|s| s.as_ref()).collect();
+//! assert!(properties::agreement_holds(&states));
+//! ```
+//!
+//! Canary (a deliberately broken variant, to show that the checks catch it):
+//! [`PaxosRegister::canary_forgets_promise`], whose acceptors accept proposals from ballots
+//! lower than the one they promised: two proposers can then both get a majority, and two values
+//! are decided.
+//!
+//! **Read:** Lamport, "Paxos made simple", ACM SIGACT News 32(4), 2001 (the algorithm, the
+//! promise and why it is needed); Lynch, *Distributed Algorithms*, ch. 17 (consensus in
+//! asynchronous systems with failure detectors and the FLP background); Cachin, Guerraoui and
+//! Rodrigues (CGR), ch. 5 (consensus, uniform consensus, and the round-based "epoch" form of
+//! Paxos) and ch. 6 (consensus variants).
+
+pub mod paxos;
+pub mod properties;
+
+pub use paxos::{Ballot, PaxosMsg, PaxosRegister, PaxosState, Proposal};
+pub use properties::{agreement_holds, decided_value};
+
+/// A set of nodes of a run, as a bitmask: the quorum protocols of this crate count replies
+/// with it (Paxos promises and acceptances, ABD replies, two-phase-commit votes). Eight bytes,
+/// `Copy`, and duplicate replies are absorbed for free.
+///
+/// It holds nodes `n0` to `n63`: the protocols that use it refuse to start in a larger run
+/// ([`NodeSet::MAX_NODES`]); inserting a larger node does nothing.
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeSet(u64);
+
+impl NodeSet {
+    /// The largest run a `NodeSet` can describe.
+    pub const MAX_NODES: usize = 64;
+
+    /// The empty set.
+    pub const EMPTY: NodeSet = NodeSet(0);
+
+    /// The set holding only `p`.
+    pub fn only(p: synod_core::NodeId) -> NodeSet {
+        let mut s = NodeSet::EMPTY;
+        s.insert(p);
+        s
+    }
+
+    /// Adds `p`; returns true if it was not there before. A node beyond
+    /// [`NodeSet::MAX_NODES`] is not recorded (and false is returned).
+    pub fn insert(&mut self, p: synod_core::NodeId) -> bool {
+        if p.index() >= Self::MAX_NODES {
+            return false;
+        }
+        let bit = 1u64 << p.index();
+        let new = self.0 & bit == 0;
+        self.0 |= bit;
+        new
+    }
+
+    /// True if `p` is in the set.
+    pub fn contains(self, p: synod_core::NodeId) -> bool {
+        p.index() < Self::MAX_NODES && self.0 & (1u64 << p.index()) != 0
+    }
+
+    /// How many nodes are in the set.
+    pub fn len(self) -> usize {
+        self.0.count_ones() as usize
+    }
+
+    /// True if the set is empty.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The nodes in the set, in id order.
+    pub fn iter(self) -> impl Iterator<Item = synod_core::NodeId> {
+        (0..Self::MAX_NODES as u32)
+            .map(synod_core::NodeId)
+            .filter(move |p| self.contains(*p))
+    }
+}
+
+impl std::fmt::Debug for NodeSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
+/// The size of a majority quorum of `n` nodes: ⌊n/2⌋ + 1 (any two intersect).
+pub fn majority(n: usize) -> usize {
+    n / 2 + 1
+}
+
+/// Panics unless a run of `n` nodes fits in a [`NodeSet`] (a configuration error, reported at
+/// `init`).
+pub(crate) fn assert_fits_node_set(who: &str, n: usize) {
+    assert!(
+        n <= NodeSet::MAX_NODES,
+        "{who}: runs of at most {} nodes are supported, not {n}",
+        NodeSet::MAX_NODES
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{majority, NodeSet};
+    use synod_core::NodeId;
+
+    #[test]
+    fn node_set_counts_each_node_once() {
+        let mut s = NodeSet::only(NodeId(2));
+        assert!(s.insert(NodeId(0)));
+        assert!(!s.insert(NodeId(2)));
+        assert!(!s.insert(NodeId(64)), "beyond the set's range");
+        assert_eq!(s.len(), 2);
+        assert!(s.contains(NodeId(0)) && !s.contains(NodeId(1)) && !s.contains(NodeId(99)));
+        assert_eq!(s.iter().collect::<Vec<_>>(), vec![NodeId(0), NodeId(2)]);
+        assert_eq!(format!("{s:?}"), "{n0, n2}");
+        assert!(NodeSet::EMPTY.is_empty());
+        assert_eq!(
+            (majority(1), majority(2), majority(3), majority(4)),
+            (1, 2, 2, 3)
+        );
+    }
+}
