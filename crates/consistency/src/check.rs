@@ -1,0 +1,309 @@
+//! The checkers' entry points: budgets, outcomes, and the P-compositional split.
+
+use crate::search::{self, Found, Frontier, Item, Meter, Stats};
+use crate::{History, SequentialSpec};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+/// How much work a check may do before answering [`Outcome::Unknown`].
+///
+/// There is no wall clock in this crate: work is counted in *steps*, one per candidate
+/// operation tried (a call of [`SequentialSpec::accepts`], or of [`SequentialSpec::step`] for
+/// an operation that never returned). A driver that wants a time limit sets `cancel` from
+/// another thread; the search polls it every 256 steps. The budget covers the whole check,
+/// all partitions included.
+#[derive(Clone, Debug, Default)]
+pub struct Budget {
+    /// At most this many steps (`None`: no limit).
+    pub max_steps: Option<u64>,
+    /// Stop as soon as this flag is set (`None`: never).
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+impl Budget {
+    /// No limit.
+    pub fn unlimited() -> Budget {
+        Budget::default()
+    }
+
+    /// At most `max_steps` steps.
+    pub fn steps(max_steps: u64) -> Budget {
+        Budget {
+            max_steps: Some(max_steps),
+            cancel: None,
+        }
+    }
+
+    /// The same budget, also stopped when `flag` is set.
+    pub fn with_cancel(mut self, flag: Arc<AtomicBool>) -> Budget {
+        self.cancel = Some(flag);
+        self
+    }
+}
+
+/// A checker's verdict. Operations are named by their index in [`History::ops`].
+///
+/// The variant names speak of linearizability; [`check_sequential`] answers with the same
+/// type, where `Linearizable` reads "sequentially consistent" and `order` is a witness that
+/// respects program order instead of real time.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Outcome {
+    /// The history is consistent.
+    Linearizable {
+        /// A witness: the operations in the order they take effect. It holds every operation
+        /// that returned and those that never returned but must have taken effect (the others
+        /// are left out).
+        order: Vec<usize>,
+    },
+    /// The history is not consistent.
+    NotLinearizable {
+        /// The longest sequence the search could linearize (in a partitioned check: within the
+        /// partition that failed).
+        longest_prefix: Vec<usize>,
+        /// The operations that returned and could have been linearized next after
+        /// `longest_prefix`, none of which the specification accepts there: the place to look.
+        culprits: Vec<usize>,
+    },
+    /// The budget ran out (or the check was cancelled) before a verdict.
+    Unknown {
+        /// Steps taken.
+        steps: u64,
+    },
+}
+
+impl Outcome {
+    /// `Some(true)` if consistent, `Some(false)` if not, `None` if unknown.
+    pub fn holds(&self) -> Option<bool> {
+        match self {
+            Outcome::Linearizable { .. } => Some(true),
+            Outcome::NotLinearizable { .. } => Some(false),
+            Outcome::Unknown { .. } => None,
+        }
+    }
+
+    /// True for [`Outcome::Linearizable`].
+    pub fn is_linearizable(&self) -> bool {
+        self.holds() == Some(true)
+    }
+}
+
+/// Checks that `history` is linearizable with respect to `spec` (Herlihy & Wing 1990): some
+/// order of its operations respects real time (if `a` returned before `b` was called, `a` comes
+/// first) and is a legal sequential execution of `spec`. Operations that never returned may be
+/// placed anywhere after their call, or left out.
+///
+/// The search is Wing & Gong's depth-first search over which operation takes effect next,
+/// with Lowe's memoisation of configurations (linearized set, spec state) in a hash set.
+/// Operations that change nothing (reads, failed compare-and-swaps: see
+/// [`SequentialSpec::preserves_state`]) are linearized as soon as they can be, without
+/// branching. When every operation names a [`SequentialSpec::partition`], each part is checked
+/// on its own (P-compositionality) and the witnesses are merged.
+///
+/// Cost: linear-ish in the length of a history with few operations in flight at once,
+/// exponential in the number of concurrent operations in the worst case (the problem is
+/// NP-complete, Gibbons & Korach 1997).
+///
+/// ```
+/// use synod_consistency::specs::{Register, RegisterOp::*, RegisterRet::*};
+/// use synod_consistency::{check_linearizable, Budget, Event, History, Outcome};
+///
+/// // Client 0 writes 1 and is told so; afterwards client 1 reads nothing: stale.
+/// let h = History::from_events([
+///     Event::Call { client: 0, op: Write(1) },
+///     Event::Return { client: 0, ret: WriteOk },
+///     Event::Call { client: 1, op: Read },
+///     Event::Return { client: 1, ret: ReadOk(None) },
+/// ]);
+/// let outcome = check_linearizable(&Register::new(), &h, Budget::unlimited());
+/// assert_eq!(outcome, Outcome::NotLinearizable { longest_prefix: vec![0], culprits: vec![1] });
+/// ```
+///
+/// # Panics
+/// If an operation returns before its call (see [`History::validate`]).
+pub fn check_linearizable<S: SequentialSpec>(
+    spec: &S,
+    history: &History<S::Op, S::Ret>,
+    budget: Budget,
+) -> Outcome {
+    check_linearizable_with_stats(spec, history, budget).0
+}
+
+/// [`check_linearizable`], also returning the search's counters.
+///
+/// # Panics
+/// If an operation returns before its call (see [`History::validate`]).
+pub fn check_linearizable_with_stats<S: SequentialSpec>(
+    spec: &S,
+    history: &History<S::Op, S::Ret>,
+    budget: Budget,
+) -> (Outcome, Stats) {
+    if let Err(e) = history.validate() {
+        panic!("check_linearizable: {e}");
+    }
+    let mut meter = Meter::new(&budget);
+    let mut stats = Stats::default();
+    let parts = partitions(spec, history);
+    stats.partitions = parts.len();
+    let mut witnesses: Vec<Vec<usize>> = Vec::with_capacity(parts.len());
+    for part in &parts {
+        let (items, index) = items::<S>(history, part);
+        let found = search::search(
+            spec,
+            &items,
+            Frontier::real_time(&items),
+            &mut meter,
+            &mut stats,
+        );
+        match to_outcome(found, &index, meter.steps) {
+            Outcome::Linearizable { order } => witnesses.push(order),
+            other => return (other, stats),
+        }
+    }
+    let order = if witnesses.len() == 1 {
+        witnesses.pop().expect("one witness")
+    } else {
+        merge(history, &witnesses)
+    };
+    (Outcome::Linearizable { order }, stats)
+}
+
+/// Checks that `history` is sequentially consistent with respect to `spec` (Lamport 1979):
+/// some order of its operations respects each client's program order and is a legal sequential
+/// execution of `spec`; real time across clients is ignored.
+///
+/// Program order: a client's operation comes before its later ones, "later" meaning called
+/// after it returned. For a client that waits for each result (every client of
+/// [`History::from_events`] that never abandons a call) that is simply the order of its calls.
+/// Operations that never returned are optional and, if included, may come anywhere after the
+/// client's operations that returned before their call, like a lost request that arrives
+/// late. With this reading every linearizable history is sequentially consistent.
+///
+/// The same memoised search as [`check_linearizable`], with program order instead of real
+/// time. Sequential consistency is not local, so the history is never partitioned; the search
+/// space grows with the product of the clients' history lengths, so keep histories small
+/// (model-checker scale) or expect [`Outcome::Unknown`] under a budget.
+///
+/// # Panics
+/// If an operation returns before its call (see [`History::validate`]).
+pub fn check_sequential<S: SequentialSpec>(
+    spec: &S,
+    history: &History<S::Op, S::Ret>,
+    budget: Budget,
+) -> Outcome {
+    check_sequential_with_stats(spec, history, budget).0
+}
+
+/// [`check_sequential`], also returning the search's counters.
+///
+/// # Panics
+/// If an operation returns before its call (see [`History::validate`]).
+pub fn check_sequential_with_stats<S: SequentialSpec>(
+    spec: &S,
+    history: &History<S::Op, S::Ret>,
+    budget: Budget,
+) -> (Outcome, Stats) {
+    if let Err(e) = history.validate() {
+        panic!("check_sequential: {e}");
+    }
+    let mut meter = Meter::new(&budget);
+    let mut stats = Stats {
+        partitions: 1,
+        ..Stats::default()
+    };
+    let all: Vec<usize> = (0..history.ops.len()).collect();
+    let (items, index) = items::<S>(history, &all);
+    let found = search::search(
+        spec,
+        &items,
+        Frontier::program_order(&items),
+        &mut meter,
+        &mut stats,
+    );
+    (to_outcome(found, &index, meter.steps), stats)
+}
+
+/// The operations `indices` of `history` in call order (ties by index), and the history index
+/// of each position.
+fn items<'h, S: SequentialSpec>(
+    history: &'h History<S::Op, S::Ret>,
+    indices: &[usize],
+) -> (Vec<Item<'h, S>>, Vec<usize>) {
+    let mut index = indices.to_vec();
+    index.sort_by_key(|&i| (history.ops[i].call, i));
+    assert!(index.len() < u32::MAX as usize, "too many operations");
+    let items = index
+        .iter()
+        .map(|&i| {
+            let o = &history.ops[i];
+            Item {
+                op: &o.op,
+                ret: o.ret.as_ref().map(|(_, r)| r),
+                call: o.call,
+                ret_time: o.ret_time(),
+                client: o.client,
+            }
+        })
+        .collect();
+    (items, index)
+}
+
+fn to_outcome(found: Found, index: &[usize], steps: u64) -> Outcome {
+    let map = |ps: Vec<u32>| ps.into_iter().map(|p| index[p as usize]).collect();
+    match found {
+        Found::Yes(order) => Outcome::Linearizable { order: map(order) },
+        Found::No {
+            longest_prefix,
+            culprits,
+        } => {
+            let mut culprits: Vec<usize> = map(culprits);
+            culprits.sort_unstable();
+            Outcome::NotLinearizable {
+                longest_prefix: map(longest_prefix),
+                culprits,
+            }
+        }
+        Found::Unknown => Outcome::Unknown { steps },
+    }
+}
+
+/// The history's parts (history indices), smallest first; one part unless every operation
+/// names its partition and there are several.
+fn partitions<S: SequentialSpec>(spec: &S, history: &History<S::Op, S::Ret>) -> Vec<Vec<usize>> {
+    let all = || vec![(0..history.ops.len()).collect::<Vec<usize>>()];
+    let mut parts: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
+    for (i, o) in history.ops.iter().enumerate() {
+        match spec.partition(&o.op) {
+            Some(k) => parts.entry(k).or_default().push(i),
+            None => return all(),
+        }
+    }
+    if parts.len() <= 1 {
+        return all();
+    }
+    let mut parts: Vec<(u64, Vec<usize>)> = parts.into_iter().collect();
+    parts.sort_by_key(|(k, ops)| (ops.len(), *k));
+    parts.into_iter().map(|(_, ops)| ops).collect()
+}
+
+/// Merges per-partition witnesses into one order that respects real time.
+///
+/// Each operation gets a linearization point: the latest call among it and the operations
+/// before it in its partition's witness. Along a witness the points never decrease, and each
+/// lies between the operation's call and its return (a witness respects real time, so nothing
+/// before an operation was called after it returned). Sorting all operations by point (ties by
+/// partition, then witness position) therefore keeps every witness's order and puts `a` before
+/// `b` whenever `a` returned before `b` was called.
+fn merge<Op, Ret>(history: &History<Op, Ret>, witnesses: &[Vec<usize>]) -> Vec<usize> {
+    let mut keyed: Vec<(u64, usize, usize, usize)> = Vec::new();
+    for (w, order) in witnesses.iter().enumerate() {
+        let mut point = 0u64;
+        for (k, &i) in order.iter().enumerate() {
+            point = point.max(history.ops[i].call);
+            keyed.push((point, w, k, i));
+        }
+    }
+    keyed.sort_unstable();
+    keyed.into_iter().map(|(_, _, _, i)| i).collect()
+}
