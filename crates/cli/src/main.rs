@@ -45,6 +45,8 @@ enum Command {
     Tour(TourArgs),
     /// Simulate a protocol across many seeds and tally each property's verdicts.
     Soak(Box<SoakArgs>),
+    /// Explore every interleaving, crash and random choice of a protocol at small scope.
+    Check(Box<CheckArgs>),
     /// Explain a topic: the idea, the commands to try, the books to read.
     Learn {
         /// The topic (omit it for the path through all topics).
@@ -73,7 +75,11 @@ struct SoakArgs {
 #[derive(Args)]
 struct SimArgs {
     /// The protocol to run (see `synod list`).
-    protocol: String,
+    #[arg(required_unless_present = "replay")]
+    protocol: Option<String>,
+    /// Replay a counterexample saved by `synod check` (step by step, with a diagram via --svg).
+    #[arg(long, value_name = "FILE")]
+    replay: Option<PathBuf>,
     /// Number of nodes.
     #[arg(long, default_value_t = 3)]
     nodes: usize,
@@ -134,6 +140,48 @@ struct SimArgs {
 }
 
 #[derive(Args)]
+struct CheckArgs {
+    /// The model to check (see `synod list`).
+    protocol: String,
+    /// Number of nodes (default: the model's).
+    #[arg(long)]
+    nodes: Option<usize>,
+    /// Number of clients (default: the model's).
+    #[arg(long)]
+    clients: Option<usize>,
+    /// How many crashes the adversary may cause.
+    #[arg(long, default_value_t = 0)]
+    crashes: u8,
+    /// Network: unordered, fifo, lossy or duplicating (default: the model's).
+    #[arg(long, value_parser = parse_network)]
+    network: Option<synod_check::NetworkKind>,
+    /// Breadth-first search (the default): shortest counterexamples, parallel.
+    #[arg(long, conflicts_with = "dfs")]
+    bfs: bool,
+    /// Depth-first search: least memory, one thread.
+    #[arg(long)]
+    dfs: bool,
+    /// Worker threads (default: all cores); results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Symmetry reduction for interchangeable clients, where the model supports it.
+    #[arg(long)]
+    symmetry: bool,
+    /// Do not explore beyond this depth (the result is then "bounded", not "verified").
+    #[arg(long)]
+    max_depth: Option<usize>,
+    /// Stop after this many unique states.
+    #[arg(long)]
+    max_states: Option<u64>,
+    /// Folder for counterexample files (JSON to replay with `synod sim --replay`, and SVG).
+    #[arg(long, default_value = "synod-check")]
+    out: PathBuf,
+    /// Print one JSON document.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
 struct ExperimentArgs {
     /// The experiment to run (see `synod list`).
     id: String,
@@ -170,6 +218,9 @@ struct TourArgs {
     json: bool,
 }
 
+fn parse_network(s: &str) -> Result<synod_check::NetworkKind, String> {
+    s.parse()
+}
 fn parse_timing(s: &str) -> Result<Timing, String> {
     s.parse()
 }
@@ -340,7 +391,10 @@ fn build_spec(a: &SimArgs, seed: u64) -> Result<SimSpec, LabError> {
 }
 
 fn cmd_sim(a: SimArgs) -> Result<ExitCode, LabError> {
-    let entry = find_protocol(&a.protocol)?;
+    if let Some(file) = &a.replay {
+        return cmd_replay(file, a.svg.as_deref(), a.json);
+    }
+    let entry = find_protocol(a.protocol.as_deref().unwrap_or_default())?;
     let seed = a.seed.unwrap_or_else(fresh_seed);
     let spec = build_spec(&a, seed)?;
     let header = spec.config(Timing::Asynchronous).model_header();
@@ -370,7 +424,7 @@ fn cmd_sim(a: SimArgs) -> Result<ExitCode, LabError> {
 }
 
 fn cmd_soak(a: SoakArgs) -> Result<ExitCode, LabError> {
-    let entry = find_protocol(&a.sim.protocol)?;
+    let entry = find_protocol(a.sim.protocol.as_deref().unwrap_or_default())?;
     if a.sim.seed.is_some() {
         return Err(LabError::new(
             "soak runs many seeds: use --first-seed and --seeds instead of --seed",
@@ -423,6 +477,235 @@ fn cmd_soak(a: SoakArgs) -> Result<ExitCode, LabError> {
     } else {
         ExitCode::from(1)
     })
+}
+
+fn slug(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect::<String>()
+        .split('-')
+        .filter(|x| !x.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+#[allow(clippy::disallowed_methods)] // the CLI injects the wall clock for rates and elapsed time
+fn cmd_check(a: CheckArgs) -> Result<ExitCode, LabError> {
+    use synod_lab::checks::{find_check, CheckSpec};
+    let entry = find_check(&a.protocol)?;
+    let spec = CheckSpec {
+        nodes: a.nodes,
+        clients: a.clients,
+        crashes: a.crashes,
+        network: a.network,
+        symmetry: a.symmetry,
+    };
+    let threads = a
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let opts = synod_check::CheckOptions {
+        search: if a.dfs {
+            synod_check::Search::Dfs
+        } else {
+            synod_check::Search::Bfs
+        },
+        threads,
+        max_depth: a.max_depth.or(entry.default_max_depth),
+        max_states: a.max_states,
+    };
+    let start = std::time::Instant::now();
+    let tty = std::io::stderr().is_terminal();
+    let mut progress = |p: &synod_check::Progress| {
+        if tty {
+            let secs = start.elapsed().as_secs_f64().max(1e-9);
+            eprint!(
+                "\r{} states, {} unique, {:.0} states/s, depth {}, queue {}   ",
+                p.total_states,
+                p.unique_states,
+                p.unique_states as f64 / secs,
+                p.depth,
+                p.queue
+            );
+        }
+    };
+    let outcome = (entry.run)(&spec, &opts, &mut progress)?;
+    if tty {
+        eprint!("\r{:100}\r", "");
+    }
+    let elapsed_ms = start.elapsed().as_millis() as u64;
+    let mut files = Vec::new();
+    if !outcome.violations.is_empty() {
+        std::fs::create_dir_all(&a.out)
+            .map_err(|e| LabError::new(format!("cannot create {}: {e}", a.out.display())))?;
+    }
+    for v in &outcome.violations {
+        if v.path.is_empty() {
+            files.push(None);
+            continue;
+        }
+        let base = a.out.join(format!("{}-{}", entry.name, slug(&v.property)));
+        let json_path = base.with_extension("json");
+        let doc = json!({
+            "synod_counterexample": 1,
+            "protocol": entry.name,
+            "spec": {"nodes": spec.nodes, "clients": spec.clients, "crashes": spec.crashes,
+                     "network": spec.network.map(|n| n.name()), "symmetry": spec.symmetry},
+            "property": v.property,
+            "expectation": v.expectation,
+            "steps": v.path.iter().zip(&v.steps).map(|(i, d)| json!({"index": i.index, "step": d})).collect::<Vec<_>>(),
+        });
+        std::fs::write(
+            &json_path,
+            serde_json::to_string_pretty(&doc).expect("JSON"),
+        )
+        .map_err(|e| LabError::new(format!("cannot write {}: {e}", json_path.display())))?;
+        let svg_path = base.with_extension("svg");
+        std::fs::write(&svg_path, &v.svg)
+            .map_err(|e| LabError::new(format!("cannot write {}: {e}", svg_path.display())))?;
+        files.push(Some(json_path.display().to_string()));
+    }
+    if a.json {
+        eprintln!("model: {}", outcome.model);
+        let mut doc = outcome.to_json(&files);
+        doc["elapsed_ms"] = json!(elapsed_ms);
+        doc["threads"] = json!(threads);
+        doc["search"] = json!(if a.dfs { "dfs" } else { "bfs" });
+        print_json(&doc);
+    } else {
+        println!("model: {}", outcome.model);
+        let rate = outcome.unique_states as f64 / (elapsed_ms.max(1) as f64 / 1000.0);
+        println!(
+            "{} unique states ({} generated), depth {}, {} in {} ms ({:.0} unique states/s, {} thread(s))",
+            outcome.unique_states,
+            outcome.total_states,
+            outcome.max_depth,
+            if outcome.complete {
+                "complete: every reachable state explored"
+            } else if !outcome.violations.is_empty() {
+                "stopped at the depth of the first violation"
+            } else {
+                "bounded: NOT every state explored"
+            },
+            elapsed_ms,
+            rate,
+            threads
+        );
+        for d in &outcome.discoveries {
+            println!(
+                "  found      sometimes {} (in {} steps)",
+                d.property,
+                d.steps.len()
+            );
+        }
+        for (v, f) in outcome.violations.iter().zip(&files) {
+            if v.path.is_empty() {
+                println!(
+                    "  VIOLATED   {} {}: never reached in the whole state space",
+                    v.expectation, v.property
+                );
+                continue;
+            }
+            println!(
+                "  VIOLATED   {} {} — counterexample of {} steps:",
+                v.expectation,
+                v.property,
+                v.steps.len()
+            );
+            for (k, st) in v.steps.iter().enumerate() {
+                println!("    {k:>3}. {st}");
+            }
+            if let Some(f) = f {
+                println!("    saved: {f} (replay: synod sim --replay {f}; diagram beside it)");
+            }
+        }
+        if outcome.violations.is_empty() {
+            println!(
+                "no violation{}",
+                if outcome.complete {
+                    ""
+                } else {
+                    " within the bound"
+                }
+            );
+        }
+    }
+    Ok(if outcome.violations.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn cmd_replay(
+    path: &std::path::Path,
+    svg: Option<&std::path::Path>,
+    as_json: bool,
+) -> Result<ExitCode, LabError> {
+    use synod_lab::checks::{find_check, CheckSpec};
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| LabError::new(format!("cannot read {}: {e}", path.display())))?;
+    let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        LabError::new(format!(
+            "{} is not a counterexample file: {e}",
+            path.display()
+        ))
+    })?;
+    let bad = || {
+        LabError::new(format!(
+            "{} is not a synod counterexample file (no protocol/steps)",
+            path.display()
+        ))
+    };
+    let protocol = doc["protocol"].as_str().ok_or_else(bad)?;
+    let entry = find_check(protocol)?;
+    let sp = &doc["spec"];
+    let spec = CheckSpec {
+        nodes: sp["nodes"].as_u64().map(|x| x as usize),
+        clients: sp["clients"].as_u64().map(|x| x as usize),
+        crashes: sp["crashes"].as_u64().unwrap_or(0) as u8,
+        network: match sp["network"].as_str() {
+            Some(n) => Some(n.parse().map_err(LabError::new)?),
+            None => None,
+        },
+        symmetry: sp["symmetry"].as_bool().unwrap_or(false),
+    };
+    let steps: Vec<synod_check::StepIndex> = doc["steps"]
+        .as_array()
+        .ok_or_else(bad)?
+        .iter()
+        .map(|s| {
+            s["index"]
+                .as_u64()
+                .map(|i| synod_check::StepIndex { index: i as usize })
+                .ok_or_else(bad)
+        })
+        .collect::<Result<_, _>>()?;
+    let r = (entry.replay)(&spec, &steps)?;
+    if let Some(p) = svg {
+        std::fs::write(p, &r.svg)
+            .map_err(|e| LabError::new(format!("cannot write {}: {e}", p.display())))?;
+    }
+    if as_json {
+        print_json(&json!({"protocol": protocol, "steps": r.steps, "failing": r.failing}));
+    } else {
+        println!("replay of {} ({} steps)", path.display(), r.steps.len());
+        for (k, st) in r.steps.iter().enumerate() {
+            println!("  {k:>3}. {st}");
+        }
+        if r.failing.is_empty() {
+            println!("no property fails at the end of this path");
+        } else {
+            println!("fails: {}", r.failing.join(", "));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn cmd_learn(topic: Option<&str>, json: bool) -> Result<ExitCode, LabError> {
@@ -566,6 +849,7 @@ fn main() -> ExitCode {
         Command::Experiment(a) => cmd_experiment(a),
         Command::Tour(a) => cmd_tour(a),
         Command::Soak(a) => cmd_soak(*a),
+        Command::Check(a) => cmd_check(*a),
         Command::Learn { topic, json } => cmd_learn(topic.as_deref(), json),
     };
     match result {

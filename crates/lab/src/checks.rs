@@ -1,0 +1,559 @@
+//! The model-checking catalog: protocols `synod check` can explore exhaustively, each with its
+//! default scope (nodes, clients), its network and its `always`/`sometimes`/`eventually`
+//! properties over global states.
+
+use crate::{LabError, Topic};
+use serde_json::{json, Value};
+use synod_check::{
+    check, indices, path_trace, replay, CheckOptions, CheckProperty, CheckState, ClientProgram,
+    Expectation, Finding, HistEvent, Model, NetworkKind, Progress, StepIndex,
+};
+use synod_consistency::specs::{Register, RegisterOp as SpecOp, RegisterRet as SpecRet};
+use synod_core::{LinkDeliver, LinkSend, ModelHeader, NodeId, Protocol};
+use synod_protocols::commit::{self, Outcome, TwoPcIndication, TwoPcRequest, TwoPhaseCommit};
+use synod_protocols::consensus::{self, PaxosRegister};
+use synod_protocols::election::{self, arrangement, BullyRequest, ElectionIndication};
+use synod_protocols::link;
+use synod_protocols::register::{Abd, RegisterOp, RegisterReq, RegisterResp, RegisterRet};
+
+/// What the user asked `synod check` for.
+#[derive(Clone, Debug, Default)]
+pub struct CheckSpec {
+    /// Number of nodes (`None`: the entry's default).
+    pub nodes: Option<usize>,
+    /// Number of clients (`None`: the entry's default).
+    pub clients: Option<usize>,
+    /// Crash budget.
+    pub crashes: u8,
+    /// Network (`None`: the entry's default).
+    pub network: Option<NetworkKind>,
+    /// Symmetry reduction.
+    pub symmetry: bool,
+}
+
+/// A finding, ready to print and save.
+#[derive(Clone, Debug)]
+pub struct FindingReport {
+    /// The property.
+    pub property: String,
+    /// always, sometimes or eventually.
+    pub expectation: String,
+    /// Each step, described.
+    pub steps: Vec<String>,
+    /// The successor indices that replay it.
+    pub path: Vec<StepIndex>,
+    /// A space-time diagram of the path.
+    pub svg: String,
+}
+
+/// The outcome of `synod check`, independent of the protocol's types.
+#[derive(Clone, Debug)]
+pub struct CheckOutcome {
+    /// The catalog name.
+    pub protocol: String,
+    /// The model explored.
+    pub model: ModelHeader,
+    /// Distinct states.
+    pub unique_states: u64,
+    /// States generated.
+    pub total_states: u64,
+    /// Deepest level.
+    pub max_depth: usize,
+    /// Whole space explored?
+    pub complete: bool,
+    /// Violations (with paths, except `sometimes` never found).
+    pub violations: Vec<FindingReport>,
+    /// `sometimes` properties found.
+    pub discoveries: Vec<FindingReport>,
+    /// Bytes of the visited set.
+    pub visited_bytes: usize,
+}
+
+impl CheckOutcome {
+    /// The JSON summary (without timing, which the CLI adds).
+    pub fn to_json(&self, trace_files: &[Option<String>]) -> Value {
+        json!({
+            "protocol": self.protocol,
+            "model": self.model.fields().iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<serde_json::Map<_, _>>(),
+            "unique_states": self.unique_states,
+            "total_states": self.total_states,
+            "max_depth": self.max_depth,
+            "complete": self.complete,
+            "visited_bytes": self.visited_bytes,
+            "violations": self.violations.iter().zip(trace_files).map(|(v, f)| json!({
+                "property": v.property, "expectation": v.expectation, "steps": v.steps.len(), "trace_file": f,
+            })).collect::<Vec<_>>(),
+            "discoveries": self.discoveries.iter().map(|d| json!({"property": d.property, "steps": d.steps.len()})).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// A replayed counterexample.
+#[derive(Clone, Debug)]
+pub struct ReplayOutcome {
+    /// Each step, described.
+    pub steps: Vec<String>,
+    /// The properties that fail in the last state (always), or that never held (eventually).
+    pub failing: Vec<String>,
+    /// A diagram of the path.
+    pub svg: String,
+}
+
+/// Runs a check: spec, options, progress callback.
+pub type RunCheck =
+    fn(&CheckSpec, &CheckOptions, &mut ProgressFn) -> Result<CheckOutcome, LabError>;
+
+/// Where a check reports its progress.
+pub type ProgressFn<'a> = dyn FnMut(&Progress) + 'a;
+
+/// One protocol the checker can explore.
+#[derive(Clone, Copy)]
+pub struct CheckEntry {
+    /// Its name (the same as in the simulation catalog where both exist).
+    pub name: &'static str,
+    /// Its topic.
+    pub topic: Topic,
+    /// One line: what is checked.
+    pub summary: &'static str,
+    /// Default depth bound for models whose state space is infinite (retransmissions, timers).
+    pub default_max_depth: Option<usize>,
+    /// Runs the check.
+    pub run: RunCheck,
+    /// Replays a path.
+    pub replay: fn(&CheckSpec, &[StepIndex]) -> Result<ReplayOutcome, LabError>,
+}
+
+impl std::fmt::Debug for CheckEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CheckEntry({})", self.name)
+    }
+}
+
+fn header<P: Protocol>(name: &str, m: &Model<P>, symmetry: bool) -> ModelHeader {
+    ModelHeader::new()
+        .with("protocol", name)
+        .with(
+            "timing",
+            "asynchronous (every interleaving; timers fire in any order)",
+        )
+        .with("failures", failures(m))
+        .with("links", m.network.name())
+        .with("n", m.n)
+        .with("clients", m.clients.len())
+        .with("symmetry", if symmetry { "on" } else { "off" })
+}
+
+fn failures<P: Protocol>(m: &Model<P>) -> String {
+    if m.max_crashes == 0 {
+        return "none".into();
+    }
+    let kind = if m.recoveries {
+        "crash-recovery"
+    } else {
+        "crash-stop"
+    };
+    let who = match &m.crashable {
+        None => String::new(),
+        Some(nodes) => format!(
+            " of {}",
+            nodes
+                .iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+    };
+    format!("{kind}(up to {}{who})", m.max_crashes)
+}
+
+fn finding_report<P: Protocol>(name: &str, model: &Model<P>, f: &Finding<P>) -> FindingReport {
+    let steps: Vec<String> = f.path.iter().map(|p| p.step.to_string()).collect();
+    let svg = if f.path.is_empty() {
+        String::new()
+    } else {
+        let trace = path_trace(model, &f.path);
+        synod_viz::lamport::lamport_svg(
+            &trace,
+            &synod_viz::lamport::DiagramOptions {
+                title: format!(
+                    "{name}: {} {} — counterexample ({} steps)",
+                    f.expectation.name(),
+                    f.property,
+                    f.path.len()
+                ),
+                ..Default::default()
+            },
+        )
+    };
+    FindingReport {
+        property: f.property.to_string(),
+        expectation: f.expectation.name().to_string(),
+        steps,
+        path: indices(&f.path),
+        svg,
+    }
+}
+
+/// Explores `model` and erases its types.
+pub fn run_check<P>(
+    name: &str,
+    model: &Model<P>,
+    spec: &CheckSpec,
+    opts: &CheckOptions,
+    progress: &mut dyn FnMut(&Progress),
+) -> CheckOutcome
+where
+    P: Protocol + Sync,
+    CheckState<P>: Send,
+{
+    let r = check(model, opts, progress);
+    CheckOutcome {
+        protocol: name.to_string(),
+        model: header(name, model, spec.symmetry),
+        unique_states: r.unique_states,
+        total_states: r.total_states,
+        max_depth: r.max_depth,
+        complete: r.complete,
+        violations: r
+            .violations
+            .iter()
+            .map(|f| finding_report(name, model, f))
+            .collect(),
+        discoveries: r
+            .discoveries
+            .iter()
+            .map(|f| finding_report(name, model, f))
+            .collect(),
+        visited_bytes: r.visited_bytes,
+    }
+}
+
+/// Replays `path` in `model`, describing it and judging its last state.
+pub fn replay_check<P: Protocol>(
+    name: &str,
+    model: &Model<P>,
+    path: &[StepIndex],
+) -> Result<ReplayOutcome, LabError> {
+    let steps = replay(model, path).map_err(LabError::new)?;
+    let last = &steps.last().expect("replay returns a non-empty path").state;
+    let mut failing = Vec::new();
+    for p in &model.properties {
+        let bad = match p.expectation {
+            Expectation::Always => !p.holds(model, last),
+            Expectation::Eventually => !steps.iter().any(|s| p.holds(model, &s.state)),
+            Expectation::Sometimes => false,
+        };
+        if bad {
+            failing.push(format!("{} {}", p.expectation.name(), p.name));
+        }
+    }
+    let trace = path_trace(model, &steps);
+    let svg = synod_viz::lamport::lamport_svg(
+        &trace,
+        &synod_viz::lamport::DiagramOptions {
+            title: format!("{name}: replayed path ({} steps)", steps.len()),
+            ..Default::default()
+        },
+    );
+    Ok(ReplayOutcome {
+        steps: steps.iter().map(|s| s.step.to_string()).collect(),
+        failing,
+        svg,
+    })
+}
+
+// ---- models ----------------------------------------------------------------------------
+
+fn notes<P: Protocol>(s: &CheckState<P>) -> impl Iterator<Item = (NodeId, &P::Indication)> {
+    s.history.iter().filter_map(|e| match e {
+        HistEvent::Note { node, ind } => Some((*node, ind)),
+        _ => None,
+    })
+}
+
+fn election_model<P>(protocol: P, n: usize, uids: Vec<u64>) -> Model<P>
+where
+    P: Protocol<Indication = ElectionIndication>,
+{
+    let max = (0..n).max_by_key(|&i| uids[i]).map(|i| NodeId(i as u32));
+    let mut m = Model::new(protocol, n)
+        .property(CheckProperty::always(
+            "unique leader",
+            |_, s: &CheckState<P>| {
+                let mut leaders =
+                    notes(s).map(|(_, ElectionIndication::Elected { leader, .. })| *leader);
+                match leaders.next() {
+                    Some(first) => leaders.all(|l| l == first),
+                    None => true,
+                }
+            },
+        ))
+        .property(CheckProperty::always(
+            "leader has the largest live uid",
+            move |_, s: &CheckState<P>| {
+                let live_max = (0..s.nodes.len())
+                    .filter(|&i| s.nodes[i].state.is_some())
+                    .max_by_key(|&i| uids[i])
+                    .map(|i| NodeId(i as u32));
+                notes(s).all(|(_, ElectionIndication::Elected { leader, .. })| {
+                    Some(*leader) == live_max || Some(*leader) == max
+                })
+            },
+        ))
+        .property(CheckProperty::sometimes(
+            "a leader is elected",
+            |_, s: &CheckState<P>| notes(s).next().is_some(),
+        ))
+        .property(CheckProperty::eventually(
+            "every live node learns the leader",
+            |_, s: &CheckState<P>| {
+                (0..s.nodes.len())
+                    .all(|i| s.nodes[i].state.is_none() || notes(s).any(|(n, _)| n.index() == i))
+            },
+        ));
+    m.record = |_| true;
+    m
+}
+
+fn link_model<P>(protocol: P, n: usize, messages: usize) -> Model<P>
+where
+    P: Protocol<Request = LinkSend<u64>, Indication = LinkDeliver<u64>>,
+{
+    let mut m = Model::new(protocol, n)
+        .property(CheckProperty::always("no duplication", |_, s: &CheckState<P>| {
+            let mut seen = std::collections::BTreeSet::new();
+            notes(s).all(|(node, d)| seen.insert((node, d.from, d.payload)))
+        }))
+        .property(CheckProperty::always("no creation", |_, s: &CheckState<P>| {
+            notes(s).all(|(node, d)| {
+                s.history.iter().any(|e| matches!(e, HistEvent::Call { req, .. } if req.to == node && req.payload == d.payload))
+            })
+        }))
+        .property(CheckProperty::sometimes("a message is delivered", |_, s: &CheckState<P>| notes(s).next().is_some()));
+    m.record = |_| true;
+    m.network = NetworkKind::Lossy;
+    m.clients = (0..messages)
+        .map(|k| ClientProgram {
+            id: k as u64,
+            node: NodeId(0),
+            ops: vec![LinkSend {
+                to: NodeId(1),
+                payload: k as u64 + 1,
+            }],
+        })
+        .collect();
+    m
+}
+
+fn apply_spec<P: Protocol>(m: &mut Model<P>, spec: &CheckSpec) {
+    m.max_crashes = spec.crashes;
+    if let Some(net) = spec.network {
+        m.network = net;
+    }
+}
+
+macro_rules! entry {
+    ($name:expr, $topic:expr, $summary:expr, $depth:expr, $build:expr) => {
+        CheckEntry {
+            name: $name,
+            topic: $topic,
+            summary: $summary,
+            default_max_depth: $depth,
+            run: |spec, opts, progress| {
+                let model = $build(spec)?;
+                Ok(run_check($name, &model, spec, opts, progress))
+            },
+            replay: |spec, path| {
+                let model = $build(spec)?;
+                replay_check($name, &model, path)
+            },
+        }
+    };
+}
+
+fn nodes(spec: &CheckSpec, default: usize, min: usize, max: usize) -> Result<usize, LabError> {
+    let n = spec.nodes.unwrap_or(default);
+    if !(min..=max).contains(&n) {
+        return Err(LabError::new(format!(
+            "--nodes {n} is out of this model's range {min}..={max} (state spaces grow exponentially)"
+        )));
+    }
+    Ok(n)
+}
+
+fn two_pc_model(spec: &CheckSpec) -> Result<Model<TwoPhaseCommit>, LabError> {
+    let n = nodes(spec, 3, 2, 5)?;
+    let mut m = Model::new(TwoPhaseCommit::new(n - 1), n)
+        .property(CheckProperty::always(
+            "atomicity",
+            |_, s: &CheckState<TwoPhaseCommit>| commit::atomic(&s.node_states()),
+        ))
+        .property(CheckProperty::sometimes(
+            "a transaction commits",
+            |_, s: &CheckState<TwoPhaseCommit>| {
+                notes(s).any(|(_, TwoPcIndication::Decided(o))| *o == Outcome::Commit)
+            },
+        ))
+        .property(CheckProperty::eventually(
+            "every live participant decides",
+            |_, s: &CheckState<TwoPhaseCommit>| commit::all_decided(&s.node_states()),
+        ));
+    m.start = vec![(NodeId(0), TwoPcRequest::Begin)];
+    m.record = |_| true;
+    apply_spec(&mut m, spec);
+    // The lesson is the coordinator's crash: participants that voted yes cannot decide alone.
+    m.crashable = Some(vec![NodeId(0)]);
+    Ok(m)
+}
+
+fn spec_op(op: &RegisterOp) -> SpecOp<u64> {
+    match op {
+        RegisterOp::Write(v) => SpecOp::Write(*v),
+        RegisterOp::Read => SpecOp::Read,
+    }
+}
+
+fn spec_ret(ret: &RegisterRet) -> SpecRet<u64> {
+    match ret {
+        RegisterRet::WriteOk => SpecRet::WriteOk,
+        RegisterRet::ReadOk(v) => SpecRet::ReadOk(*v),
+    }
+}
+
+/// C clients, client i at node i mod n: write i+1, then read.
+fn register_clients<P: Protocol<Request = RegisterReq>>(
+    n: usize,
+    clients: usize,
+) -> Vec<ClientProgram<P>> {
+    (0..clients)
+        .map(|i| ClientProgram {
+            id: i as u64,
+            node: NodeId((i % n) as u32),
+            ops: vec![
+                RegisterReq::Write {
+                    client: i as u64,
+                    value: i as u64 + 1,
+                },
+                RegisterReq::Read { client: i as u64 },
+            ],
+        })
+        .collect()
+}
+
+fn read_some_value<P: Protocol<Indication = RegisterResp>>(s: &CheckState<P>) -> bool {
+    s.history.iter().any(|e| {
+        matches!(
+            e,
+            HistEvent::Return {
+                ind: RegisterResp::ReadOk { value: Some(_), .. },
+                ..
+            }
+        )
+    })
+}
+
+fn register_model<P>(
+    protocol: P,
+    spec: &CheckSpec,
+    default_clients: usize,
+) -> Result<Model<P>, LabError>
+where
+    P: synod_core::ClientOps<Input = RegisterOp, Output = RegisterRet>
+        + Protocol<Request = RegisterReq, Indication = RegisterResp>,
+{
+    let n = nodes(spec, 3, 1, 5)?;
+    let clients = spec.clients.unwrap_or(default_clients);
+    if !(1..=4).contains(&clients) {
+        return Err(LabError::new(format!(
+            "--clients {clients} is out of range 1..=4"
+        )));
+    }
+    let mut m = Model::new(protocol, n)
+        .property(synod_check::linearizable(
+            Register::<u64>::default(),
+            spec_op,
+            spec_ret,
+        ))
+        .property(CheckProperty::sometimes(
+            "a read returns a written value",
+            |_, s: &CheckState<P>| read_some_value(s),
+        ));
+    m.clients = register_clients(n, clients);
+    m.response_of = |r: &RegisterResp| Some(r.client());
+    m.answers = |req, resp| {
+        matches!(
+            (req, resp),
+            (RegisterReq::Write { .. }, RegisterResp::WriteOk { .. })
+                | (RegisterReq::Read { .. }, RegisterResp::ReadOk { .. })
+        )
+    };
+    apply_spec(&mut m, spec);
+    Ok(m)
+}
+
+fn paxos_model(
+    protocol: PaxosRegister,
+    spec: &CheckSpec,
+) -> Result<Model<PaxosRegister>, LabError> {
+    Ok(
+        register_model(protocol, spec, 2)?.property(CheckProperty::always(
+            "agreement",
+            |_, s: &CheckState<PaxosRegister>| consensus::agreement_holds(&s.node_states()),
+        )),
+    )
+}
+
+/// Every checkable protocol.
+pub fn check_entries() -> Vec<CheckEntry> {
+    vec![
+        entry!("paxos", Topic::Consensus, "single-decree Paxos as a write-once register, C clients each write then read: linearizable, agreement, a value is chosen", None, |spec: &CheckSpec| paxos_model(PaxosRegister::new(), spec)),
+        entry!("paxos-forgets-promise", Topic::Consensus, "canary: an acceptor that accepts below its promise; the checker finds two values chosen", None, |spec: &CheckSpec| paxos_model(PaxosRegister::canary_forgets_promise(), spec)),
+        entry!("abd", Topic::SharedMemory, "ABD multi-writer atomic register on majority quorums, C clients each write then read: linearizable", None, |spec: &CheckSpec| register_model(Abd::new(), spec, 2)),
+        entry!("abd-no-write-back", Topic::SharedMemory, "canary: ABD reads without the write-back phase; the checker finds a non-linearizable history", None, |spec: &CheckSpec| register_model(Abd::canary_no_write_back(), spec, 3)),
+        entry!("two-phase-commit", Topic::Consensus, "2PC, coordinator n0: atomicity always; with --crashes 1 the blocked participants show as a liveness violation", None, two_pc_model),
+        entry!("perfect-link", Topic::Links, "retransmit + ack + dedup over a lossy network: no duplication, no creation (bounded: retransmissions are unbounded)", Some(12), |spec: &CheckSpec| -> Result<_, LabError> {
+            let mut m = link_model(link::PerfectLink::<u64>::new(synod_core::Duration::from_millis(50)), nodes(spec, 2, 2, 3)?, spec.clients.unwrap_or(2));
+            apply_spec(&mut m, spec);
+            Ok(m)
+        }),
+        entry!("perfect-link-no-dedup", Topic::Links, "canary: the perfect link without duplicate elimination; the checker finds a duplicate delivery", Some(12), |spec: &CheckSpec| -> Result<_, LabError> {
+            let mut m = link_model(link::PerfectLink::<u64>::canary_no_dedup(synod_core::Duration::from_millis(50)), nodes(spec, 2, 2, 3)?, spec.clients.unwrap_or(1));
+            apply_spec(&mut m, spec);
+            Ok(m)
+        }),
+        entry!("lcr", Topic::Election, "LCR on a one-way ring (worst-case arrangement): unique leader, the largest UID, everyone learns it", None, |spec: &CheckSpec| -> Result<_, LabError> {
+            let n = nodes(spec, 3, 2, 5)?;
+            let uids = arrangement::worst_case_lcr(n);
+            let mut m = election_model(election::Lcr::new(uids.clone()), n, uids);
+            apply_spec(&mut m, spec);
+            Ok(m)
+        }),
+        entry!("hirschberg-sinclair", Topic::Election, "Hirschberg-Sinclair on a two-way ring: unique leader, the largest UID, everyone learns it", None, |spec: &CheckSpec| -> Result<_, LabError> {
+            let n = nodes(spec, 3, 2, 4)?;
+            let uids = arrangement::sorted(n);
+            let mut m = election_model(election::HirschbergSinclair::new(uids.clone()), n, uids);
+            apply_spec(&mut m, spec);
+            Ok(m)
+        }),
+        entry!("bully", Topic::Election, "Bully under asynchrony (timeouts fire in any order): the checker finds two leaders, since uniqueness needs synchrony", None, |spec: &CheckSpec| -> Result<_, LabError> {
+            let n = nodes(spec, 3, 2, 4)?;
+            let uids = arrangement::sorted(n);
+            let mut m = election_model(election::Bully::new(uids.clone(), synod_core::Duration::from_millis(20)), n, uids);
+            m.clients = vec![ClientProgram { id: 0, node: NodeId(0), ops: vec![BullyRequest::StartElection] }];
+            apply_spec(&mut m, spec);
+            Ok(m)
+        }),
+    ]
+}
+
+/// The entry named `name`.
+pub fn find_check(name: &str) -> Result<CheckEntry, LabError> {
+    let all = check_entries();
+    all.iter().find(|e| e.name == name).copied().ok_or_else(|| {
+        let names: Vec<&str> = all.iter().map(|e| e.name).collect();
+        LabError::new(format!(
+            "no checkable model '{name}' (models: {})",
+            names.join(", ")
+        ))
+    })
+}
