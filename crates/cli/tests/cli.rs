@@ -393,3 +393,87 @@ fn every_command_learn_suggests_works() {
     assert!(String::from_utf8_lossy(&out.stdout).lines().count() >= 10);
     assert_user_error(&synod(&["learn", "astrology"]), "no topic");
 }
+
+#[test]
+fn check_verifies_paxos_and_finds_the_canarys_counterexample() {
+    let d = tmp("check");
+    let out = synod(&[
+        "check",
+        "paxos",
+        "--clients",
+        "1",
+        "--json",
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    let j = json(&out);
+    assert_eq!(j["complete"], true);
+    assert!(j["violations"].as_array().unwrap().is_empty());
+    assert!(j["unique_states"].as_u64().unwrap() > 100);
+    // Same counts on one thread as on several.
+    let one = json(&synod(&[
+        "check",
+        "paxos",
+        "--clients",
+        "1",
+        "--threads",
+        "1",
+        "--json",
+    ]));
+    assert_eq!(one["unique_states"], j["unique_states"]);
+    assert_eq!(one["total_states"], j["total_states"]);
+
+    let out = synod(&[
+        "check",
+        "paxos-forgets-promise",
+        "--clients",
+        "2",
+        "--json",
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "a violation exits 1");
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = &j["violations"].as_array().unwrap()[0];
+    assert_eq!(v["property"], "agreement");
+    let file = v["trace_file"].as_str().unwrap();
+    let svg = d.join("replayed.svg");
+    let replayed = synod(&[
+        "sim",
+        "--replay",
+        file,
+        "--svg",
+        svg.to_str().unwrap(),
+        "--json",
+    ]);
+    let r = json(&replayed);
+    assert!(
+        r["failing"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "always agreement"),
+        "{r}"
+    );
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
+
+    let out = synod(&[
+        "check",
+        "two-phase-commit",
+        "--crashes",
+        "1",
+        "--json",
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        j["violations"][0]["property"],
+        "every live participant decides"
+    );
+    assert_user_error(
+        &synod(&["check", "paxos", "--network", "carrier-pigeon"]),
+        "carrier-pigeon",
+    );
+    assert_user_error(&synod(&["check", "nope"]), "no checkable model");
+}
