@@ -59,8 +59,8 @@ where
 {
     let memo = Arc::new(Mutex::new(Memo::default()));
     CheckProperty::always(name, move |_, s: &CheckState<P>| {
-        let events = client_events::<P, S>(s, op, ret);
-        let key = stable_hash(&events);
+        // The raw history is the memo key: no conversion unless the verdict is new.
+        let key = stable_hash(&s.history);
         {
             let m = memo.lock().expect("memo lock");
             if m.good.contains(key) {
@@ -70,7 +70,7 @@ where
                 return false;
             }
         }
-        let history = History::from_events(events);
+        let history = History::from_events(client_events::<P, S>(s, op, ret));
         let outcome = if sequential {
             check_sequential(&spec, &history, Budget::unlimited())
         } else {
