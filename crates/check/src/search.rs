@@ -106,6 +106,7 @@ struct Entry<P: Protocol> {
     state: CheckState<P>,
     key: u64,
     ebits: u64,
+    depth: u32,
 }
 
 /// Evaluated facts about a newly found state.
@@ -196,6 +197,7 @@ where
 
     let admit = |s: CheckState<P>,
                  ebits: u64,
+                 depth: u32,
                  visited: &mut FpSet,
                  found: &mut Vec<Option<Target>>,
                  stop: &mut bool|
@@ -210,13 +212,14 @@ where
             state: s,
             key,
             ebits,
+            depth,
         })
     };
 
     for s in model.initial_states() {
         stats.total_states += 1;
         let ebits = model.ebits_after(0, &s);
-        if let Some(e) = admit(s, ebits, &mut visited, &mut found, &mut stop) {
+        if let Some(e) = admit(s, ebits, 0, &mut visited, &mut found, &mut stop) {
             frontier.push(e);
         }
     }
@@ -255,6 +258,7 @@ where
                             state: cand.state,
                             key: cand.key,
                             ebits: cand.ebits,
+                            depth: depth as u32 + 1,
                         });
                     }
                 }
@@ -278,6 +282,10 @@ where
                     bounded = true;
                     break;
                 }
+                if opts.max_depth.is_some_and(|d| entry.depth as usize >= d) {
+                    bounded = true;
+                    continue;
+                }
                 succ.clear();
                 model.successors(&entry.state, &mut succ);
                 stats.total_states += succ.len() as u64;
@@ -290,9 +298,11 @@ where
                         }
                     }
                 }
+                stats.depth = stats.depth.max(entry.depth as usize);
                 for s in succ.drain(..) {
                     let ebits = model.ebits_after(entry.ebits, &s.state);
-                    if let Some(e) = admit(s.state, ebits, &mut visited, &mut found, &mut stop) {
+                    let d = entry.depth + 1;
+                    if let Some(e) = admit(s.state, ebits, d, &mut visited, &mut found, &mut stop) {
                         stack.push(e);
                     }
                 }

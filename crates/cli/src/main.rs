@@ -506,10 +506,13 @@ fn cmd_check(a: CheckArgs) -> Result<ExitCode, LabError> {
         network: a.network,
         symmetry: a.symmetry,
     };
-    let threads = a
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+    let threads = if a.dfs {
+        1 // depth-first search is single-threaded
+    } else {
+        a.threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1)
+    };
     let opts = synod_check::CheckOptions {
         search: if a.dfs {
             synod_check::Search::Dfs
