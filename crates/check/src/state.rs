@@ -3,7 +3,7 @@
 use crate::model::{Model, NetworkKind};
 use derive_where::derive_where;
 use std::fmt;
-use synod_core::{stable_hash, Chooser, ClientId, Ctx, Effect, Instant, NodeId, Protocol};
+use synod_core::{stable_hash, Chooser, ClientId, Ctx, Effect, Input, Instant, NodeId, Protocol};
 
 /// One node as the checker sees it.
 #[derive_where(Clone, PartialEq, Eq, Hash, Debug)]
@@ -208,16 +208,6 @@ impl Chooser for ReplayChooser<'_> {
 
 /// One answer to a handler's random choices: the node's new slot, the answers, the effects.
 type Branch<P> = (NodeSlot<P>, Vec<u32>, Vec<Effect<P>>);
-
-/// A node's input for one step.
-#[derive_where(Clone)]
-enum Input<P: Protocol> {
-    Init,
-    Recover,
-    Message(NodeId, P::Msg),
-    Timer(P::Timer),
-    Request(P::Request),
-}
 
 fn envelope_hash<M: std::hash::Hash>(e: &Envelope<M>) -> u64 {
     stable_hash(e)
@@ -473,27 +463,14 @@ impl<P: Protocol> Model<P> {
                     &mut fx,
                     &mut chooser,
                 );
-                match input.clone() {
-                    Input::Init => slot.state = Some(self.protocol.init(&mut ctx)),
-                    Input::Recover => {
-                        slot.state = Some(self.protocol.recover(&slot.durable, &mut ctx))
-                    }
-                    Input::Message(from, msg) => {
-                        let st = slot.state.as_mut().expect("deliver to a live node");
-                        self.protocol.on_message(st, from, msg, &mut ctx);
-                    }
-                    Input::Timer(t) => {
-                        let st = slot.state.as_mut().expect("timer at a live node");
-                        self.protocol.on_timer(st, t, &mut ctx);
-                    }
-                    Input::Request(r) => {
-                        let st = slot.state.as_mut().expect("request at a live node");
-                        self.protocol.on_request(st, r, &mut ctx);
-                    }
-                }
+                synod_core::step(
+                    &self.protocol,
+                    &mut slot.state,
+                    &slot.durable,
+                    input.clone(),
+                    &mut ctx,
+                );
             }
-            self.protocol
-                .invariants(slot.state.as_ref().expect("a node has state after a step"));
             for j in prefix.len()..chooser.taken.len() {
                 for k in 1..chooser.arities[j] {
                     let mut alt = chooser.taken[..j].to_vec();

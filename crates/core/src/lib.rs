@@ -152,7 +152,7 @@ pub use lockstep::{Lockstep, LockstepState, NextRound, RoundCtx, RoundMsg, Round
 pub use model::ModelHeader;
 pub use prng::{Prng, Ratio};
 pub use property::{check_all, Property, PropertyKind, PropertyReport, Verdict};
-pub use protocol::{Chooser, Ctx, Effect, FirstChoice, Message, Protocol, StateValue};
+pub use protocol::{step, Chooser, Ctx, Effect, FirstChoice, Input, Message, Protocol, StateValue};
 pub use stack::{Layer, Stack, StackState};
 pub use time::{Duration, Instant, ParseDurationError};
 pub use trace::{DropReason, Event, EventKind, MsgId, RunFacts, Trace};

@@ -109,6 +109,48 @@ pub trait Protocol: Sized + Send + Sync + 'static {
     fn invariants(&self, _state: &Self::State) {}
 }
 
+/// One input a driver feeds a node: the union of the handlers' triggers.
+#[derive_where::derive_where(Clone, Debug)]
+pub enum Input<P: Protocol> {
+    /// The node starts ([`Protocol::init`]).
+    Init,
+    /// The node recovers from its durable state ([`Protocol::recover`]).
+    Recover,
+    /// A message arrived ([`Protocol::on_message`]).
+    Message(NodeId, P::Msg),
+    /// A timer fired ([`Protocol::on_timer`]).
+    Timer(P::Timer),
+    /// The layer above asked something ([`Protocol::on_request`]).
+    Request(P::Request),
+}
+
+/// Feeds `input` to a node whose volatile state is `state` (`None` before it starts and while
+/// it is crashed) and durable state `durable`, then checks its invariants. Every driver steps
+/// nodes through this one function.
+///
+/// # Panics
+/// If a message, timer or request is fed to a node without state (the driver's bug).
+pub fn step<P: Protocol>(
+    protocol: &P,
+    state: &mut Option<P::State>,
+    durable: &P::Durable,
+    input: Input<P>,
+    ctx: &mut Ctx<'_, P>,
+) {
+    fn live<S>(s: &mut Option<S>) -> &mut S {
+        s.as_mut()
+            .expect("a driver fed an input to a node that is down")
+    }
+    match input {
+        Input::Init => *state = Some(protocol.init(ctx)),
+        Input::Recover => *state = Some(protocol.recover(durable, ctx)),
+        Input::Message(from, msg) => protocol.on_message(live(state), from, msg, ctx),
+        Input::Timer(t) => protocol.on_timer(live(state), t, ctx),
+        Input::Request(r) => protocol.on_request(live(state), r, ctx),
+    }
+    protocol.invariants(state.as_ref().expect("a node has state after a step"));
+}
+
 /// One effect recorded by a handler. Drivers interpret these; tests can print them.
 #[derive_where::derive_where(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Effect<P: Protocol> {

@@ -7,8 +7,8 @@ use crate::workload::{Idle, Requests, Workload, WorkloadEnv};
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 use synod_core::{
-    Ctx, DropReason, Duration, Effect, Event, EventKind, Instant, ModelHeader, MsgId, NodeId, Prng,
-    Protocol, RunFacts, StableHasher, Trace,
+    Ctx, DropReason, Duration, Effect, Event, EventKind, Input, Instant, ModelHeader, MsgId,
+    NodeId, Prng, Protocol, RunFacts, StableHasher, Trace,
 };
 
 /// Everything that defines a run. The same config and seed always give the same trace.
@@ -177,15 +177,6 @@ struct Node<P: Protocol> {
     offset: u64,
     ever_crashed: bool,
     crash_in_next_step: bool,
-}
-
-/// Which inputs a step feeds a node.
-enum Input<P: Protocol> {
-    Init,
-    Recover,
-    Message(NodeId, P::Msg),
-    Timer(P::Timer),
-    Request(P::Request),
 }
 
 /// A deterministic discrete-event simulation of one protocol.
@@ -621,24 +612,13 @@ impl<P: Protocol> Simulation<P> {
         {
             let slot = &mut self.nodes[i];
             let mut ctx = Ctx::new(id, n, local_now, &mut fx, &mut slot.prng);
-            match input {
-                Input::Init => slot.state = Some(self.protocol.init(&mut ctx)),
-                Input::Recover => slot.state = Some(self.protocol.recover(&slot.durable, &mut ctx)),
-                Input::Message(from, msg) => {
-                    let s = slot.state.as_mut().expect("step on a crashed node");
-                    self.protocol.on_message(s, from, msg, &mut ctx);
-                }
-                Input::Timer(t) => {
-                    let s = slot.state.as_mut().expect("step on a crashed node");
-                    self.protocol.on_timer(s, t, &mut ctx);
-                }
-                Input::Request(r) => {
-                    let s = slot.state.as_mut().expect("step on a crashed node");
-                    self.protocol.on_request(s, r, &mut ctx);
-                }
-            }
-            self.protocol
-                .invariants(slot.state.as_ref().expect("node has state after a step"));
+            synod_core::step(
+                &self.protocol,
+                &mut slot.state,
+                &slot.durable,
+                input,
+                &mut ctx,
+            );
         }
         // A crash part-way through a send strikes the node's first step that sends: a step that
         // sends nothing (a receive, say) cannot be interrupted mid-send, so the crash waits.
