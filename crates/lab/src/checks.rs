@@ -347,6 +347,7 @@ where
 
 fn apply_spec<P: Protocol>(m: &mut Model<P>, spec: &CheckSpec) {
     m.max_crashes = spec.crashes;
+    // Only models that install a symmetry hook accept --symmetry (checked in `run`).
     if let Some(net) = spec.network {
         m.network = net;
     }
@@ -361,6 +362,12 @@ macro_rules! entry {
             default_max_depth: $depth,
             run: |spec, opts, progress| {
                 let model = $build(spec)?;
+                if spec.symmetry && model.symmetry.is_none() {
+                    return Err(LabError::new(format!(
+                        "{} has no symmetry reduction yet (drop --symmetry)",
+                        $name
+                    )));
+                }
                 Ok(run_check($name, &model, spec, opts, progress))
             },
             replay: |spec, path| {
