@@ -253,6 +253,13 @@ impl Protocol for PaxosRegister {
         if from.index() >= ctx.n() {
             return; // not a server of this run
         }
+        if s.decided {
+            // A decided server only answers reads. Staying silent is always safe for an
+            // acceptor, the others learn the value from `Decided`, and it keeps late protocol
+            // messages from multiplying the states the model checker must explore (the classic
+            // model-checking example of this register behaves the same way).
+            return;
+        }
         match msg {
             PaxosMsg::Prepare(b) => {
                 if b > s.ballot {
