@@ -31,6 +31,10 @@ pub struct CheckOptions {
     pub max_depth: Option<usize>,
     /// Stop once this many unique states were found.
     pub max_states: Option<u64>,
+    /// Breadth-first search keeps a whole level of full states in memory: stop (bounded) when
+    /// a level grows beyond this many states rather than exhaust memory (depth-first search
+    /// needs far less).
+    pub max_frontier: Option<usize>,
 }
 
 impl Default for CheckOptions {
@@ -40,6 +44,7 @@ impl Default for CheckOptions {
             threads: 1,
             max_depth: None,
             max_states: None,
+            max_frontier: Some(4_000_000),
         }
     }
 }
@@ -100,6 +105,8 @@ pub struct CheckResult<P: Protocol> {
     pub discoveries: Vec<Finding<P>>,
     /// Bytes held by the visited set at the end.
     pub visited_bytes: usize,
+    /// True if breadth-first search stopped because a level exceeded `max_frontier`.
+    pub frontier_limit_hit: bool,
 }
 
 struct Entry<P: Protocol> {
@@ -194,6 +201,7 @@ where
     let mut stats = Progress::default();
     let mut stop = false;
     let mut bounded = false;
+    let mut frontier_limit_hit = false;
 
     let admit = |s: CheckState<P>,
                  ebits: u64,
@@ -268,6 +276,11 @@ where
                 stats.queue = next.len();
                 progress(&stats);
                 frontier = next;
+                if opts.max_frontier.is_some_and(|m| frontier.len() > m) {
+                    bounded = true;
+                    frontier_limit_hit = true;
+                    break;
+                }
             }
         }
         Search::Dfs => {
@@ -356,6 +369,7 @@ where
         violations,
         discoveries,
         visited_bytes: visited.bytes(),
+        frontier_limit_hit,
     }
 }
 

@@ -173,6 +173,10 @@ struct CheckArgs {
     /// Stop after this many unique states.
     #[arg(long)]
     max_states: Option<u64>,
+    /// Breadth-first search: stop (bounded) when one level holds more states than this, rather
+    /// than exhaust memory; --dfs needs far less memory.
+    #[arg(long, default_value_t = 4_000_000)]
+    max_frontier: usize,
     /// Folder for counterexample files (JSON to replay with `synod sim --replay`, and SVG).
     #[arg(long, default_value = "synod-check")]
     out: PathBuf,
@@ -522,6 +526,7 @@ fn cmd_check(a: CheckArgs) -> Result<ExitCode, LabError> {
         threads,
         max_depth: a.max_depth.or(entry.default_max_depth),
         max_states: a.max_states,
+        max_frontier: Some(a.max_frontier),
     };
     let start = std::time::Instant::now();
     let tty = std::io::stderr().is_terminal();
@@ -636,6 +641,11 @@ fn cmd_check(a: CheckArgs) -> Result<ExitCode, LabError> {
                 } else {
                     " within the bound"
                 }
+            );
+        }
+        if outcome.frontier_limit_hit {
+            println!(
+                "note: a breadth-first level exceeded --max-frontier states; --dfs keeps only a stack"
             );
         }
     }

@@ -67,6 +67,8 @@ pub struct CheckOutcome {
     pub discoveries: Vec<FindingReport>,
     /// Bytes of the visited set.
     pub visited_bytes: usize,
+    /// Breadth-first search stopped because a level grew too large.
+    pub frontier_limit_hit: bool,
 }
 
 impl CheckOutcome {
@@ -80,6 +82,7 @@ impl CheckOutcome {
             "max_depth": self.max_depth,
             "complete": self.complete,
             "visited_bytes": self.visited_bytes,
+            "frontier_limit_hit": self.frontier_limit_hit,
             "violations": self.violations.iter().zip(trace_files).map(|(v, f)| json!({
                 "property": v.property, "expectation": v.expectation, "steps": v.steps.len(), "trace_file": f,
             })).collect::<Vec<_>>(),
@@ -225,6 +228,7 @@ where
             .map(|f| finding_report(name, model, f))
             .collect(),
         visited_bytes: r.visited_bytes,
+        frontier_limit_hit: r.frontier_limit_hit,
     }
 }
 
