@@ -305,8 +305,12 @@ fn print_json(v: &serde_json::Value) {
 fn cmd_list(json: bool) -> Result<ExitCode, LabError> {
     let protos = protocols();
     let exps = experiments();
+    let models = synod_lab::checks::check_entries();
     if json {
         print_json(&json!({
+            "models": models.iter().map(|m| json!({
+                "name": m.name, "topic": m.topic.id(), "summary": m.summary,
+            })).collect::<Vec<_>>(),
             "protocols": protos.iter().map(|p| json!({
                 "name": p.name, "topic": p.topic.id(), "summary": p.summary, "canary": p.canary,
             })).collect::<Vec<_>>(),
@@ -319,7 +323,8 @@ fn cmd_list(json: bool) -> Result<ExitCode, LabError> {
     for t in Topic::ALL {
         let ps: Vec<_> = protos.iter().filter(|p| p.topic == t).collect();
         let es: Vec<_> = exps.iter().filter(|e| e.topic == t).collect();
-        if ps.is_empty() && es.is_empty() {
+        let ms: Vec<_> = models.iter().filter(|m| m.topic == t).collect();
+        if ps.is_empty() && es.is_empty() && ms.is_empty() {
             continue;
         }
         println!("{} ({})", t.title(), t.id());
@@ -328,6 +333,9 @@ fn cmd_list(json: bool) -> Result<ExitCode, LabError> {
         }
         for e in es {
             println!("  experiment  {:<24} {}", e.id, e.summary);
+        }
+        for m in ms {
+            println!("  check       {:<24} {}", m.name, m.summary);
         }
         println!();
     }
