@@ -451,6 +451,16 @@ impl<P: Protocol> Simulation<P> {
         self.cfg.recording != Recording::Off
     }
 
+    /// Counts an event, building it (and cloning what it carries) only when recording.
+    #[inline]
+    fn record_with(&mut self, make: impl FnOnce() -> EventKind<P>) {
+        if self.recording() {
+            self.record(make());
+        } else {
+            self.stats.events += 1;
+        }
+    }
+
     fn record(&mut self, kind: EventKind<P>) {
         self.stats.events += 1;
         if let Some(obs) = self.observer.as_mut() {
@@ -504,14 +514,10 @@ impl<P: Protocol> Simulation<P> {
                 }
                 slot.timers.remove(&timer);
                 self.stats.timers_fired += 1;
-                if self.recording() {
-                    self.record(EventKind::Timer {
-                        node,
-                        timer: timer.clone(),
-                    });
-                } else {
-                    self.stats.events += 1;
-                }
+                self.record_with(|| EventKind::Timer {
+                    node,
+                    timer: timer.clone(),
+                });
                 self.step_node(node.index(), Input::Timer(timer));
             }
             Pending::Request { node, req } => {
@@ -520,14 +526,10 @@ impl<P: Protocol> Simulation<P> {
                     return;
                 }
                 self.stats.requests += 1;
-                if self.recording() {
-                    self.record(EventKind::Request {
-                        node,
-                        req: req.clone(),
-                    });
-                } else {
-                    self.stats.events += 1;
-                }
+                self.record_with(|| EventKind::Request {
+                    node,
+                    req: req.clone(),
+                });
                 self.step_node(node.index(), Input::Request(req));
             }
             Pending::Crash { node, partial_send } => {
@@ -588,16 +590,12 @@ impl<P: Protocol> Simulation<P> {
             return;
         }
         self.stats.messages_delivered += 1;
-        if self.recording() {
-            self.record(EventKind::Deliver {
-                from,
-                to,
-                id,
-                msg: msg.clone(),
-            });
-        } else {
-            self.stats.events += 1;
-        }
+        self.record_with(|| EventKind::Deliver {
+            from,
+            to,
+            id,
+            msg: msg.clone(),
+        });
         self.step_node(to.index(), Input::Message(from, msg));
     }
 
@@ -695,16 +693,12 @@ impl<P: Protocol> Simulation<P> {
         let id = self.next_msg_id;
         self.next_msg_id += 1;
         self.stats.messages_sent += 1;
-        if self.recording() {
-            self.record(EventKind::Send {
-                from,
-                to,
-                id,
-                msg: msg.clone(),
-            });
-        } else {
-            self.stats.events += 1;
-        }
+        self.record_with(|| EventKind::Send {
+            from,
+            to,
+            id,
+            msg: msg.clone(),
+        });
         let lossy = self.loss_filter.is_none_or(|f| f(&msg));
         let reason = if partial && self.net_prng.below(2) == 0 {
             Some(DropReason::SenderCrashed)
