@@ -6,12 +6,16 @@
 //! against about 28 for a hash map from fingerprint to parent fingerprint. Parents are not kept:
 //! a counterexample path is rebuilt by a second, bounded search when one is needed.
 
+use std::sync::Mutex;
+
 /// An open-addressing hash set of non-zero `u64` fingerprints.
 #[derive(Clone, Debug)]
 pub struct FpSet {
     slots: Vec<u64>,
     len: usize,
     mask: usize,
+    /// 64 - log2(slots): the shift that turns a product into a slot index.
+    shift: u32,
 }
 
 impl Default for FpSet {
@@ -37,6 +41,7 @@ impl FpSet {
             slots: vec![0; slots],
             len: 0,
             mask: slots - 1,
+            shift: 64 - slots.trailing_zeros(),
         }
     }
 
@@ -57,8 +62,9 @@ impl FpSet {
 
     #[inline]
     fn slot(&self, fp: u64) -> usize {
-        // Fingerprints are already well mixed; use the high bits.
-        (fp.rotate_left(17) as usize) & self.mask
+        // Fibonacci hashing: every bit of the fingerprint moves the slot, so a shard of a
+        // [`ShardedFpSet`], whose fingerprints share their top bits, still spreads evenly.
+        (fp.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
     }
 
     /// True if `fp` is in the set.
@@ -100,6 +106,11 @@ impl FpSet {
         }
     }
 
+    /// The fingerprints stored, in table order.
+    pub fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+        self.slots.iter().copied().filter(|&f| f != 0)
+    }
+
     /// Makes room for `extra` more fingerprints without growing during the inserts.
     pub fn reserve(&mut self, extra: usize) {
         while (self.len + extra) * 4 > self.slots.len() * 3 {
@@ -112,6 +123,7 @@ impl FpSet {
         let n = old.len() * 2;
         self.slots = vec![0; n];
         self.mask = n - 1;
+        self.shift = 64 - n.trailing_zeros();
         for fp in old.into_iter().filter(|&f| f != 0) {
             let mut i = self.slot(fp);
             while self.slots[i] != 0 {
@@ -119,6 +131,67 @@ impl FpSet {
             }
             self.slots[i] = fp;
         }
+    }
+}
+
+/// A visited set that several threads insert into: [`FpSet`] shards, each behind its own lock,
+/// chosen by a fingerprint's top bits. Shards grow one at a time, so the set never holds two
+/// copies of all its fingerprints at once (a single table's doubling does).
+#[derive(Debug)]
+pub struct ShardedFpSet {
+    shards: Vec<Mutex<FpSet>>,
+}
+
+impl Default for ShardedFpSet {
+    fn default() -> Self {
+        ShardedFpSet {
+            shards: (0..SHARDS)
+                .map(|_| Mutex::new(FpSet::with_capacity(64)))
+                .collect(),
+        }
+    }
+}
+
+const SHARD_BITS: u32 = 8;
+const SHARDS: usize = 1 << SHARD_BITS;
+
+impl ShardedFpSet {
+    fn shard(&self, fp: u64) -> std::sync::MutexGuard<'_, FpSet> {
+        self.shards[(fp >> (64 - SHARD_BITS)) as usize]
+            .lock()
+            .expect("a checker worker panicked while holding the visited set")
+    }
+
+    /// Inserts `fp`; returns true if it was not there before.
+    #[inline]
+    pub fn insert(&self, fp: u64) -> bool {
+        self.shard(fp).insert(fp)
+    }
+
+    /// True if `fp` is in the set.
+    pub fn contains(&self, fp: u64) -> bool {
+        self.shard(fp).contains(fp)
+    }
+
+    /// Number of fingerprints stored.
+    pub fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().expect("shard").len())
+            .sum()
+    }
+
+    /// True if empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes of memory the shards occupy.
+    pub fn bytes(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().expect("shard").bytes())
+            .sum()
     }
 }
 
@@ -140,5 +213,17 @@ mod tests {
         }
         assert!(!s.contains(synod_core::stable_hash(&10_001u64)));
         assert!(s.insert(0) && s.contains(0));
+    }
+
+    #[test]
+    fn sharded_set_agrees_with_a_plain_one() {
+        let sharded = ShardedFpSet::default();
+        let mut plain = FpSet::default();
+        for i in 0..50_000u64 {
+            let fp = synod_core::stable_hash(&(i % 30_000));
+            assert_eq!(sharded.insert(fp), plain.insert(fp));
+        }
+        assert_eq!(sharded.len(), 30_000);
+        assert!(sharded.contains(synod_core::stable_hash(&29_999u64)));
     }
 }

@@ -190,6 +190,14 @@ pub struct Model<P: Protocol> {
     pub timers: bool,
     /// Optional symmetry reduction.
     pub symmetry: Option<Symmetry<P>>,
+    /// Skip deliveries the receiver ignores (its state unchanged, no effects; or the receiver
+    /// is crashed). Such a step only removes the message from the network; skipping it leaves
+    /// the message in flight, and every state reachable through it is matched by one reachable
+    /// without it that has the same nodes, clients and history and a superset of the messages.
+    /// So this is sound and complete for properties that do not read the messages in flight
+    /// (every catalog property), and for terminal-state liveness. It is never applied to FIFO
+    /// networks, where a delivered message unblocks the next one on its channel. Default: on.
+    pub prune_ignored: bool,
 }
 
 impl<P: Protocol> Model<P> {
@@ -211,6 +219,7 @@ impl<P: Protocol> Model<P> {
             recoveries: false,
             timers: true,
             symmetry: None,
+            prune_ignored: true,
         }
     }
 

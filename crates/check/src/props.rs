@@ -8,11 +8,11 @@
 use crate::fpset::FpSet;
 use crate::model::CheckProperty;
 use crate::state::{CheckState, HistEvent};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, RwLock};
 use synod_consistency::{
     check_linearizable, check_sequential, Budget, Event, History, SequentialSpec,
 };
-use synod_core::{stable_hash, ClientOps};
+use synod_core::ClientOps;
 
 /// Converts the state's history into consistency-checker events.
 pub fn client_events<P, S>(
@@ -57,12 +57,12 @@ where
     P: ClientOps,
     S: SequentialSpec + Send + Sync + 'static,
 {
-    let memo = Arc::new(Mutex::new(Memo::default()));
+    let memo = Arc::new(RwLock::new(Memo::default()));
     CheckProperty::always(name, move |_, s: &CheckState<P>| {
         // The raw history is the memo key: no conversion unless the verdict is new.
-        let key = stable_hash(&s.history);
+        let key = s.history.stable();
         {
-            let m = memo.lock().expect("memo lock");
+            let m = memo.read().expect("memo lock");
             if m.good.contains(key) {
                 return true;
             }
@@ -77,7 +77,7 @@ where
             check_linearizable(&spec, &history, Budget::unlimited())
         };
         let ok = outcome.is_linearizable();
-        let mut m = memo.lock().expect("memo lock");
+        let mut m = memo.write().expect("memo lock");
         if ok {
             m.good.insert(key);
         } else {

@@ -5,10 +5,20 @@
 //! order, so the set of states, their discovery order, the counts and the counterexample
 //! reported are the same for any number of threads. A search that finds a violation finishes
 //! the level it is in, then stops.
+//!
+//! Depth-first search runs workers with a stack each over a shared, sharded visited set; an
+//! idle worker is handed the bottom half of a busy one's stack. The reachable set does not
+//! depend on the order it is explored in, so a *complete* depth-first search reports the same
+//! counts and verdicts for any number of threads; one that stops early (at a violation or a
+//! bound) reports how far it got, and the path it took, which can vary with more than one
+//! thread. Breadth-first search hands over to depth-first search when a level outgrows
+//! [`CheckOptions::max_frontier`].
 
-use crate::fpset::FpSet;
+use crate::fpset::{FpSet, ShardedFpSet};
 use crate::model::{Expectation, Model};
 use crate::state::{CheckState, Step, Successor};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use synod_core::Protocol;
 
 /// Breadth-first or depth-first.
@@ -16,7 +26,7 @@ use synod_core::Protocol;
 pub enum Search {
     /// Level by level: shortest counterexamples; parallel.
     Bfs,
-    /// Depth-first with an explicit stack: least memory; single-threaded.
+    /// Depth-first with a stack per worker: least memory; parallel.
     Dfs,
 }
 
@@ -31,9 +41,10 @@ pub struct CheckOptions {
     pub max_depth: Option<usize>,
     /// Stop once this many unique states were found.
     pub max_states: Option<u64>,
-    /// Breadth-first search keeps a whole level of full states in memory: stop (bounded) when
-    /// a level grows beyond this many states rather than exhaust memory (depth-first search
-    /// needs far less).
+    /// Breadth-first search keeps a whole level of states in memory: when a level grows beyond
+    /// this many states, it goes on depth-first from that level (which needs only the visited
+    /// set and a stack per thread). What is found before the switch has a shortest path; what
+    /// is found after it, the depth-first path that reached it.
     pub max_frontier: Option<usize>,
 }
 
@@ -44,7 +55,7 @@ impl Default for CheckOptions {
             threads: 1,
             max_depth: None,
             max_states: None,
-            max_frontier: Some(4_000_000),
+            max_frontier: Some(1_000_000),
         }
     }
 }
@@ -105,15 +116,24 @@ pub struct CheckResult<P: Protocol> {
     pub discoveries: Vec<Finding<P>>,
     /// Bytes held by the visited set at the end.
     pub visited_bytes: usize,
-    /// True if breadth-first search stopped because a level exceeded `max_frontier`.
-    pub frontier_limit_hit: bool,
+    /// If breadth-first search handed over to depth-first search because a level exceeded
+    /// `max_frontier` states, the depth of that level.
+    pub switched_to_dfs_at: Option<usize>,
 }
 
 struct Entry<P: Protocol> {
     state: CheckState<P>,
-    key: u64,
     ebits: u64,
     depth: u32,
+    /// How depth-first search reached it (breadth-first search rebuilds paths instead).
+    trail: Option<Arc<Trail>>,
+}
+
+/// A depth-first path, shared by the states on a worker's stack: successor indices back to a
+/// root state, which a breadth-first search finds again by its key.
+enum Trail {
+    Root(u64),
+    Step(u32, Arc<Trail>),
 }
 
 /// Evaluated facts about a newly found state.
@@ -177,10 +197,22 @@ impl<P: Protocol> Model<P> {
     }
 }
 
-/// A target found during the search: the key of the state that shows a property.
-#[derive(Clone, Copy)]
-struct Target {
-    key: u64,
+/// What a search found, before paths are rebuilt.
+struct Explored {
+    stats: Progress,
+    /// Which properties were shown (violated, or for `sometimes`, found).
+    found: Vec<bool>,
+    /// Stopped at a violation.
+    stop: bool,
+    /// Stopped at a bound (depth, states, frontier).
+    bounded: bool,
+    /// The depth at which breadth-first search handed over to depth-first.
+    switched_at: Option<usize>,
+    /// Depth-first paths to the state that showed each property (breadth-first search leaves
+    /// these empty and rebuilds shortest paths instead).
+    trails: Vec<Option<Arc<Trail>>>,
+    unique: u64,
+    visited_bytes: usize,
 }
 
 /// Runs the search. `progress` is called after every level (BFS) or every 64k states (DFS).
@@ -195,156 +227,82 @@ where
 {
     assert!(model.properties.len() <= 64, "at most 64 properties");
     let has_ev = model.eventually_mask() != 0;
-    let mut visited = FpSet::default();
-    let mut frontier: Vec<Entry<P>> = Vec::new();
-    let mut found: Vec<Option<Target>> = vec![None; model.properties.len()];
-    let mut stats = Progress::default();
-    let mut stop = false;
-    let mut bounded = false;
-    let mut frontier_limit_hit = false;
-
-    let admit = |s: CheckState<P>,
-                 ebits: u64,
-                 depth: u32,
-                 visited: &mut FpSet,
-                 found: &mut Vec<Option<Target>>,
-                 stop: &mut bool|
-     -> Option<Entry<P>> {
-        let key = key_of(s.fingerprint(), ebits, has_ev);
-        if !visited.insert(key) {
-            return None;
-        }
-        let ev = model.eval(&s);
-        record(&ev, key, found, stop);
-        Some(Entry {
-            state: s,
-            key,
-            ebits,
-            depth,
+    let initial: Vec<(CheckState<P>, u64)> = model
+        .initial_states()
+        .into_iter()
+        .map(|s| {
+            let e = model.ebits_after(0, &s);
+            (s, e)
         })
-    };
-
-    for s in model.initial_states() {
-        stats.total_states += 1;
-        let ebits = model.ebits_after(0, &s);
-        if let Some(e) = admit(s, ebits, 0, &mut visited, &mut found, &mut stop) {
-            frontier.push(e);
-        }
-    }
-    stats.unique_states = visited.len() as u64;
-
-    match opts.search {
+        .collect();
+    let ex = match opts.search {
         Search::Bfs => {
-            let mut depth = 0;
-            while !frontier.is_empty() && !stop {
-                if opts.max_depth.is_some_and(|d| depth >= d) {
-                    bounded = true;
-                    break;
-                }
-                if opts.max_states.is_some_and(|m| stats.unique_states >= m) {
-                    bounded = true;
-                    break;
-                }
-                let expanded = expand_level(model, &frontier, &visited, opts.threads.max(1));
-                let mut next = Vec::new();
-                for part in expanded {
-                    stats.total_states += part.generated;
-                    for (parent_key, terminal_fail) in part.terminal {
-                        for p in terminal_fail {
-                            if found[p].is_none() {
-                                found[p] = Some(Target { key: parent_key });
-                                stop = true;
-                            }
-                        }
+            let (ex, rest) = bfs(model, opts, initial, progress);
+            match rest {
+                // A level outgrew --max-frontier: go on depth-first from it.
+                Some((visited, frontier)) => {
+                    let sharded = ShardedFpSet::default();
+                    for fp in visited.iter() {
+                        sharded.insert(fp);
                     }
-                    for cand in part.candidates {
-                        if !visited.insert(cand.key) {
-                            continue;
-                        }
-                        record(&cand.eval, cand.key, &mut found, &mut stop);
-                        next.push(Entry {
-                            state: cand.state,
-                            key: cand.key,
-                            ebits: cand.ebits,
-                            depth: depth as u32 + 1,
-                        });
-                    }
+                    drop(visited);
+                    let mut more = dfs(model, opts, sharded, frontier, &ex, progress);
+                    more.switched_at = ex.switched_at;
+                    more
                 }
-                depth += 1;
-                stats.unique_states = visited.len() as u64;
-                stats.depth = depth;
-                stats.queue = next.len();
-                progress(&stats);
-                frontier = next;
-                if opts.max_frontier.is_some_and(|m| frontier.len() > m) {
-                    bounded = true;
-                    frontier_limit_hit = true;
-                    break;
-                }
+                None => ex,
             }
         }
         Search::Dfs => {
-            let mut stack = frontier;
-            let mut succ = Vec::new();
-            let mut since = 0u64;
-            while let Some(entry) = stack.pop() {
-                if stop {
-                    break;
-                }
-                if opts.max_states.is_some_and(|m| visited.len() as u64 >= m) {
-                    bounded = true;
-                    break;
-                }
-                if opts.max_depth.is_some_and(|d| entry.depth as usize >= d) {
-                    bounded = true;
-                    continue;
-                }
-                succ.clear();
-                model.successors(&entry.state, &mut succ);
-                stats.total_states += succ.len() as u64;
-                if succ.is_empty() {
-                    let missing = model.eventually_mask() & !entry.ebits;
-                    for p in bits(missing) {
-                        if found[p].is_none() {
-                            found[p] = Some(Target { key: entry.key });
-                            stop = true;
-                        }
-                    }
-                }
-                stats.depth = stats.depth.max(entry.depth as usize);
-                for s in succ.drain(..) {
-                    let ebits = model.ebits_after(entry.ebits, &s.state);
-                    let d = entry.depth + 1;
-                    if let Some(e) = admit(s.state, ebits, d, &mut visited, &mut found, &mut stop) {
-                        stack.push(e);
-                    }
-                }
-                since += 1;
-                if since >= 1 << 16 {
-                    since = 0;
-                    stats.unique_states = visited.len() as u64;
-                    stats.queue = stack.len();
-                    progress(&stats);
+            let visited = ShardedFpSet::default();
+            let mut found = vec![false; model.properties.len()];
+            let mut stop = false;
+            let mut start = Vec::new();
+            for (s, ebits) in initial {
+                if visited.insert(key_of(s.fingerprint(), ebits, has_ev)) {
+                    record(&model.eval(&s), &mut found, &mut stop);
+                    let key = key_of(s.fingerprint(), ebits, has_ev);
+                    start.push(Entry {
+                        state: s,
+                        ebits,
+                        depth: 0,
+                        trail: Some(Arc::new(Trail::Root(key))),
+                    });
                 }
             }
-            stats.unique_states = visited.len() as u64;
-            stats.queue = 0;
-            progress(&stats);
-            frontier = stack;
+            let before = Explored {
+                stats: Progress {
+                    total_states: start.len() as u64,
+                    ..Progress::default()
+                },
+                found,
+                stop,
+                bounded: false,
+                switched_at: None,
+                unique: 0,
+                visited_bytes: 0,
+                trails: Vec::new(),
+            };
+            dfs(model, opts, visited, start, &before, progress)
         }
-    }
-
-    let complete = !stop && !bounded && frontier.is_empty();
+    };
+    // Breadth-first search rebuilds the shortest path to what it found; depth-first search
+    // reports the path it took.
+    let path_to = |i: usize| match ex.trails.get(i).and_then(|t| t.as_ref()) {
+        Some(trail) => trail_path(model, trail, has_ev),
+        None => rebuild_path(model, Goal::of(model, i), has_ev),
+    };
+    let complete = !ex.stop && !ex.bounded;
     let mut violations = Vec::new();
     let mut discoveries = Vec::new();
     for (i, p) in model.properties.iter().enumerate() {
-        match (p.expectation, found[i]) {
-            (Expectation::Sometimes, Some(t)) => discoveries.push(Finding {
+        match (p.expectation, ex.found[i]) {
+            (Expectation::Sometimes, true) => discoveries.push(Finding {
                 property: p.name,
                 expectation: p.expectation,
-                path: rebuild_path(model, t.key, has_ev),
+                path: path_to(i),
             }),
-            (Expectation::Sometimes, None) => {
+            (Expectation::Sometimes, false) => {
                 if complete {
                     violations.push(Finding {
                         property: p.name,
@@ -353,41 +311,429 @@ where
                     });
                 }
             }
-            (_, Some(t)) => violations.push(Finding {
+            (_, true) => violations.push(Finding {
                 property: p.name,
                 expectation: p.expectation,
-                path: rebuild_path(model, t.key, has_ev),
+                path: path_to(i),
             }),
-            (_, None) => {}
+            (_, false) => {}
         }
     }
     CheckResult {
-        unique_states: visited.len() as u64,
-        total_states: stats.total_states,
-        max_depth: stats.depth,
+        unique_states: ex.unique,
+        total_states: ex.stats.total_states,
+        max_depth: ex.stats.depth,
         complete,
         violations,
         discoveries,
-        visited_bytes: visited.bytes(),
-        frontier_limit_hit,
+        visited_bytes: ex.visited_bytes,
+        switched_to_dfs_at: ex.switched_at,
     }
+}
+
+/// What breadth-first search leaves for depth-first search when a level outgrows the bound.
+type Leftover<P> = Option<(FpSet, Vec<Entry<P>>)>;
+
+/// Breadth-first, level by level; each level expanded by `opts.threads` workers and merged in
+/// frontier order. Returns the visited set and the frontier if a level outgrew
+/// `opts.max_frontier`.
+fn bfs<P>(
+    model: &Model<P>,
+    opts: &CheckOptions,
+    initial: Vec<(CheckState<P>, u64)>,
+    progress: &mut dyn FnMut(&Progress),
+) -> (Explored, Leftover<P>)
+where
+    P: Protocol + Sync,
+    CheckState<P>: Send,
+{
+    let has_ev = model.eventually_mask() != 0;
+    let mut visited = FpSet::default();
+    let mut found = vec![false; model.properties.len()];
+    let mut stats = Progress::default();
+    let mut stop = false;
+    let mut bounded = false;
+    let mut switched_at = None;
+    let mut frontier = Vec::new();
+    for (s, ebits) in initial {
+        stats.total_states += 1;
+        if visited.insert(key_of(s.fingerprint(), ebits, has_ev)) {
+            record(&model.eval(&s), &mut found, &mut stop);
+            frontier.push(Entry {
+                state: s,
+                ebits,
+                depth: 0,
+                trail: None,
+            });
+        }
+    }
+    stats.unique_states = visited.len() as u64;
+    let mut depth = 0;
+    while !frontier.is_empty() && !stop {
+        if opts.max_depth.is_some_and(|d| depth >= d) {
+            bounded = true;
+            break;
+        }
+        if opts.max_states.is_some_and(|m| stats.unique_states >= m) {
+            bounded = true;
+            break;
+        }
+        let expanded = expand_level(model, &frontier, &visited, opts.threads.max(1));
+        let mut next = Vec::new();
+        for part in expanded {
+            stats.total_states += part.generated;
+            for terminal_fail in part.terminal {
+                for p in terminal_fail {
+                    if !found[p] {
+                        found[p] = true;
+                        stop = true;
+                    }
+                }
+            }
+            for cand in part.candidates {
+                if !visited.insert(cand.key) {
+                    continue;
+                }
+                record(&cand.eval, &mut found, &mut stop);
+                next.push(Entry {
+                    state: cand.state,
+                    ebits: cand.ebits,
+                    depth: depth as u32 + 1,
+                    trail: None,
+                });
+            }
+        }
+        depth += 1;
+        stats.unique_states = visited.len() as u64;
+        stats.depth = depth;
+        stats.queue = next.len();
+        progress(&stats);
+        frontier = next;
+        if !stop && opts.max_frontier.is_some_and(|m| frontier.len() > m) {
+            switched_at = Some(depth);
+            break;
+        }
+    }
+    let ex = Explored {
+        stats,
+        found,
+        stop,
+        bounded,
+        switched_at,
+        unique: visited.len() as u64,
+        visited_bytes: visited.bytes(),
+        trails: vec![None; model.properties.len()],
+    };
+    let rest = switched_at.map(|_| {
+        let roots = frontier
+            .into_iter()
+            .map(|mut e| {
+                let key = key_of(e.state.fingerprint(), e.ebits, has_ev);
+                e.trail = Some(Arc::new(Trail::Root(key)));
+                e
+            })
+            .collect();
+        (visited, roots)
+    });
+    (ex, rest)
+}
+
+/// Work shared by depth-first workers: batches of states to explore, and who is waiting.
+struct Pool<P: Protocol> {
+    batches: Vec<Vec<Entry<P>>>,
+    idle: usize,
+    done: bool,
+}
+
+/// What depth-first workers share.
+struct DfsShared<'m, P: Protocol> {
+    model: &'m Model<P>,
+    opts: &'m CheckOptions,
+    threads: usize,
+    has_ev: bool,
+    visited: ShardedFpSet,
+    pool: Mutex<Pool<P>>,
+    wake: Condvar,
+    /// Workers waiting for work (a cheap hint for the busy ones to share theirs).
+    hungry: AtomicUsize,
+    stop: AtomicBool,
+    bounded: AtomicBool,
+    found: AtomicU64,
+    /// For each property shown, the path to the first state that showed it.
+    trails: Mutex<Vec<Option<Arc<Trail>>>>,
+    generated: AtomicU64,
+    deepest: AtomicUsize,
+}
+
+impl<P: Protocol> DfsShared<'_, P> {
+    /// Takes a batch of work, waiting for one; `None` when the search is over.
+    fn take(&self) -> Option<Vec<Entry<P>>> {
+        let mut pool = self.pool.lock().expect("pool");
+        loop {
+            if pool.done || self.stop.load(Ordering::Relaxed) {
+                pool.done = true;
+                self.wake.notify_all();
+                return None;
+            }
+            if let Some(b) = pool.batches.pop() {
+                return Some(b);
+            }
+            pool.idle += 1;
+            if pool.idle == self.threads {
+                pool.done = true;
+                self.wake.notify_all();
+                return None;
+            }
+            self.hungry.fetch_add(1, Ordering::Relaxed);
+            pool = self.wake.wait(pool).expect("pool");
+            self.hungry.fetch_sub(1, Ordering::Relaxed);
+            pool.idle -= 1;
+        }
+    }
+
+    fn give(&self, batch: Vec<Entry<P>>) {
+        let mut pool = self.pool.lock().expect("pool");
+        pool.batches.push(batch);
+        self.wake.notify_one();
+    }
+
+    fn halt(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let mut pool = self.pool.lock().expect("pool");
+        pool.done = true;
+        self.wake.notify_all();
+    }
+
+    /// Records that the properties in `mask` were shown at the state `trail` leads to.
+    fn flag(&self, mask: u64, stops: bool, trail: &Option<Arc<Trail>>) {
+        if mask != 0 {
+            let before = self.found.fetch_or(mask, Ordering::Relaxed);
+            if mask & !before != 0 {
+                let mut trails = self.trails.lock().expect("trails");
+                for p in bits(mask) {
+                    if trails[p].is_none() {
+                        trails[p] = trail.clone();
+                    }
+                }
+            }
+            if stops {
+                self.halt();
+            }
+        }
+    }
+
+    /// One worker: depth-first from its own stack, sharing half of it when another is hungry.
+    fn work(&self, mut progress: Option<&mut dyn FnMut(&Progress)>) {
+        let model = self.model;
+        let ev_mask = model.eventually_mask();
+        let mut succ = Vec::new();
+        let mut stack: Vec<Entry<P>> = Vec::new();
+        let mut generated = 0u64;
+        let mut deepest = 0usize;
+        let mut since = 0u32;
+        loop {
+            let Some(entry) = stack.pop() else {
+                match self.take() {
+                    Some(batch) => {
+                        stack = batch;
+                        continue;
+                    }
+                    None => break,
+                }
+            };
+            if self
+                .opts
+                .max_depth
+                .is_some_and(|d| entry.depth as usize >= d)
+            {
+                self.bounded.store(true, Ordering::Relaxed);
+                continue;
+            }
+            succ.clear();
+            model.successors(&entry.state, &mut succ);
+            generated += succ.len() as u64;
+            deepest = deepest.max(entry.depth as usize);
+            if succ.is_empty() {
+                self.flag(ev_mask & !entry.ebits, true, &entry.trail);
+            }
+            for (idx, s) in succ.drain(..).enumerate() {
+                let ebits = model.ebits_after(entry.ebits, &s.state);
+                if !self
+                    .visited
+                    .insert(key_of(s.state.fingerprint(), ebits, self.has_ev))
+                {
+                    continue;
+                }
+                let ev = model.eval(&s.state);
+                let trail = entry
+                    .trail
+                    .as_ref()
+                    .map(|t| Arc::new(Trail::Step(idx as u32, Arc::clone(t))));
+                if let Some(p) = ev.always_fail {
+                    self.flag(1 << p, true, &trail);
+                }
+                self.flag(ev.sometimes, false, &trail);
+                stack.push(Entry {
+                    state: s.state,
+                    ebits,
+                    depth: entry.depth + 1,
+                    trail,
+                });
+            }
+            since += 1;
+            if since.is_multiple_of(256) {
+                if self.stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                self.generated.fetch_add(generated, Ordering::Relaxed);
+                generated = 0;
+                self.deepest.fetch_max(deepest, Ordering::Relaxed);
+                if self.hungry.load(Ordering::Relaxed) > 0 && stack.len() >= 2 {
+                    // The bottom of the stack holds the shallowest, largest subtrees.
+                    let half: Vec<Entry<P>> = stack.drain(..stack.len() / 2).collect();
+                    self.give(half);
+                }
+                if let Some(m) = self.opts.max_states {
+                    if since.is_multiple_of(1 << 14) && self.visited.len() as u64 >= m {
+                        self.bounded.store(true, Ordering::Relaxed);
+                        self.halt();
+                        break;
+                    }
+                }
+                if let Some(report) = progress.as_mut() {
+                    if since.is_multiple_of(1 << 16) {
+                        report(&Progress {
+                            total_states: self.generated.load(Ordering::Relaxed),
+                            unique_states: self.visited.len() as u64,
+                            depth: self.deepest.load(Ordering::Relaxed),
+                            queue: stack.len(),
+                        });
+                    }
+                }
+            }
+        }
+        self.generated.fetch_add(generated, Ordering::Relaxed);
+        self.deepest.fetch_max(deepest, Ordering::Relaxed);
+    }
+}
+
+/// Depth-first on `opts.threads` workers with a shared visited set: memory is the visited set
+/// and a stack per worker. A complete search finds the same states, counts and verdicts for any
+/// number of threads (the reachable set does not depend on the order it is explored in); a
+/// search stopped by a violation or a bound reports how far it got, which varies.
+fn dfs<P>(
+    model: &Model<P>,
+    opts: &CheckOptions,
+    visited: ShardedFpSet,
+    start: Vec<Entry<P>>,
+    before: &Explored,
+    progress: &mut dyn FnMut(&Progress),
+) -> Explored
+where
+    P: Protocol + Sync,
+    CheckState<P>: Send,
+{
+    let threads = opts.threads.max(1);
+    let mut found_before = 0;
+    for (i, f) in before.found.iter().enumerate() {
+        if *f {
+            found_before |= 1 << i;
+        }
+    }
+    let shared = DfsShared {
+        model,
+        opts,
+        threads,
+        has_ev: model.eventually_mask() != 0,
+        visited,
+        pool: Mutex::new(Pool {
+            batches: Vec::new(),
+            idle: 0,
+            done: false,
+        }),
+        wake: Condvar::new(),
+        hungry: AtomicUsize::new(0),
+        stop: AtomicBool::new(before.stop),
+        bounded: AtomicBool::new(before.bounded),
+        found: AtomicU64::new(found_before),
+        trails: Mutex::new(vec![None; model.properties.len()]),
+        generated: AtomicU64::new(before.stats.total_states),
+        deepest: AtomicUsize::new(before.stats.depth),
+    };
+    if !before.stop && !before.bounded {
+        shared.give(start);
+        std::thread::scope(|scope| {
+            for _ in 1..threads {
+                scope.spawn(|| shared.work(None));
+            }
+            shared.work(Some(progress));
+        });
+    }
+    let found_mask = shared.found.load(Ordering::Relaxed);
+    let stats = Progress {
+        total_states: shared.generated.load(Ordering::Relaxed),
+        unique_states: shared.visited.len() as u64,
+        depth: shared.deepest.load(Ordering::Relaxed),
+        queue: 0,
+    };
+    progress(&stats);
+    Explored {
+        stats,
+        found: (0..model.properties.len())
+            .map(|i| found_mask & (1 << i) != 0)
+            .collect(),
+        stop: shared.stop.load(Ordering::Relaxed) && !shared.bounded.load(Ordering::Relaxed),
+        bounded: shared.bounded.load(Ordering::Relaxed),
+        switched_at: None,
+        unique: stats.unique_states,
+        visited_bytes: shared.visited.bytes(),
+        trails: shared.trails.into_inner().expect("trails"),
+    }
+}
+
+/// The path a depth-first trail describes: a shortest path to its root, then its steps.
+fn trail_path<P: Protocol>(model: &Model<P>, trail: &Trail, has_ev: bool) -> Vec<PathStep<P>> {
+    let mut steps = Vec::new();
+    let mut t = trail;
+    let root = loop {
+        match t {
+            Trail::Root(key) => break *key,
+            Trail::Step(i, parent) => {
+                steps.push(*i as usize);
+                t = parent;
+            }
+        }
+    };
+    let mut path = rebuild_path(model, Goal::Key(root), has_ev);
+    let mut succ = Vec::new();
+    for &i in steps.iter().rev() {
+        succ.clear();
+        let last = &path.last().expect("the root is reachable").state;
+        model.successors(last, &mut succ);
+        let s = succ.swap_remove(i);
+        path.push(PathStep {
+            step: s.step,
+            choices: s.choices,
+            index: i,
+            state: s.state,
+        });
+    }
+    path
 }
 
 fn bits(mask: u64) -> impl Iterator<Item = usize> {
     (0..64).filter(move |i| mask & (1 << i) != 0)
 }
 
-fn record(ev: &Eval, key: u64, found: &mut [Option<Target>], stop: &mut bool) {
+fn record(ev: &Eval, found: &mut [bool], stop: &mut bool) {
     if let Some(p) = ev.always_fail {
-        if found[p].is_none() {
-            found[p] = Some(Target { key });
+        if !found[p] {
+            found[p] = true;
             *stop = true;
         }
     }
     for p in bits(ev.sometimes) {
-        if found[p].is_none() {
-            found[p] = Some(Target { key });
-        }
+        found[p] = true;
     }
 }
 
@@ -402,7 +748,7 @@ struct LevelPart<P: Protocol> {
     generated: u64,
     candidates: Vec<Candidate<P>>,
     /// Terminal states (no successor) with the eventually-properties they never satisfied.
-    terminal: Vec<(u64, Vec<usize>)>,
+    terminal: Vec<Vec<usize>>,
 }
 
 fn expand_slice<P: Protocol>(
@@ -427,7 +773,7 @@ fn expand_slice<P: Protocol>(
         if succ.is_empty() {
             let missing = model.eventually_mask() & !entry.ebits;
             if missing != 0 {
-                part.terminal.push((entry.key, bits(missing).collect()));
+                part.terminal.push(bits(missing).collect());
             }
         }
         for s in succ.drain(..) {
@@ -474,71 +820,111 @@ where
     })
 }
 
-/// Rebuilds the first-discovered path to the state with key `target` by a second
-/// breadth-first search that keeps parents (single-threaded; visits states in the same order as
-/// the main search, so it finds the same path).
-fn rebuild_path<P: Protocol>(model: &Model<P>, target: u64, has_ev: bool) -> Vec<PathStep<P>> {
+/// What a rebuilt path must end in.
+#[derive(Clone, Copy)]
+enum Goal {
+    /// A state where the property fails (`always`).
+    Fails(usize),
+    /// A state where it holds (`sometimes`).
+    Holds(usize),
+    /// A state with no successor on whose path it never held (`eventually`).
+    EndsWithout(usize),
+    /// The state with this key (fingerprint and eventually-bits).
+    Key(u64),
+}
+
+impl Goal {
+    fn of<P: Protocol>(model: &Model<P>, p: usize) -> Goal {
+        match model.properties[p].expectation {
+            Expectation::Always => Goal::Fails(p),
+            Expectation::Sometimes => Goal::Holds(p),
+            Expectation::Eventually => Goal::EndsWithout(p),
+        }
+    }
+
+    /// Is `s`, with key `key`, a goal state, judged when it is found?
+    fn reached<P: Protocol>(self, model: &Model<P>, s: &CheckState<P>, key: u64) -> bool {
+        match self {
+            Goal::Fails(p) => !model.properties[p].holds(model, s),
+            Goal::Holds(p) => model.properties[p].holds(model, s),
+            Goal::EndsWithout(_) => false,
+            Goal::Key(k) => key == k,
+        }
+    }
+
+    /// Is a state with eventually-bits `ebits` and successors `succ` a goal, judged when it is
+    /// expanded?
+    fn ended<P: Protocol>(self, ebits: u64, succ: &[Successor<P>]) -> bool {
+        match self {
+            Goal::EndsWithout(p) => succ.is_empty() && ebits & (1 << p) == 0,
+            _ => false,
+        }
+    }
+}
+
+/// Rebuilds a shortest path to a goal state by a second breadth-first search that keeps
+/// parents (single-threaded). It visits states in the same order as the main breadth-first
+/// search, so it ends in the same state that search reported; after a depth-first search, which
+/// finds some violating state, it finds a shortest one.
+fn rebuild_path<P: Protocol>(model: &Model<P>, goal: Goal, has_ev: bool) -> Vec<PathStep<P>> {
     use std::collections::BTreeMap;
-    // key -> (parent key, index in the parent's successors, step, choices, state)
+    // key -> (parent key, the step that reached it)
     let mut parent: BTreeMap<u64, (Option<u64>, PathStep<P>)> = BTreeMap::new();
     let mut frontier: Vec<(u64, u64, CheckState<P>)> = Vec::new();
+    let mut target = None;
     for (idx, s) in model.initial_states().into_iter().enumerate() {
         let ebits = model.ebits_after(0, &s);
         let key = key_of(s.fingerprint(), ebits, has_ev);
         if parent.contains_key(&key) {
             continue;
         }
-        parent.insert(
-            key,
-            (
-                None,
-                PathStep {
-                    step: Step::Init,
-                    choices: Vec::new(),
-                    index: idx,
-                    state: s.clone(),
-                },
-            ),
-        );
+        if target.is_none() && goal.reached(model, &s, key) {
+            target = Some(key);
+        }
+        let step = PathStep {
+            step: Step::Init,
+            choices: Vec::new(),
+            index: idx,
+            state: s.clone(),
+        };
+        parent.insert(key, (None, step));
         frontier.push((key, ebits, s));
     }
     let mut succ = Vec::new();
-    while !parent.contains_key(&target) && !frontier.is_empty() {
+    'search: while target.is_none() && !frontier.is_empty() {
         let mut next = Vec::new();
         for (key, ebits, s) in &frontier {
             succ.clear();
             model.successors(s, &mut succ);
+            if goal.ended(*ebits, &succ) {
+                target = Some(*key);
+                break 'search;
+            }
             for (idx, x) in succ.drain(..).enumerate() {
                 let e = model.ebits_after(*ebits, &x.state);
                 let k = key_of(x.state.fingerprint(), e, has_ev);
                 if parent.contains_key(&k) {
                     continue;
                 }
-                parent.insert(
-                    k,
-                    (
-                        Some(*key),
-                        PathStep {
-                            step: x.step,
-                            choices: x.choices,
-                            index: idx,
-                            state: x.state.clone(),
-                        },
-                    ),
-                );
-                next.push((k, e, x.state));
-                if k == target {
-                    break;
+                let found = goal.reached(model, &x.state, k);
+                let step = PathStep {
+                    step: x.step,
+                    choices: x.choices,
+                    index: idx,
+                    state: x.state.clone(),
+                };
+                parent.insert(k, (Some(*key), step));
+                if found {
+                    target = Some(k);
+                    break 'search;
                 }
-            }
-            if parent.contains_key(&target) {
-                break;
+                next.push((k, e, x.state));
             }
         }
         frontier = next;
     }
     let mut path = Vec::new();
-    let mut k = Some(target);
+    let mut k = target;
     while let Some(key) = k {
         let Some((p, step)) = parent.remove(&key) else {
             break;

@@ -1,6 +1,7 @@
 //! Global states and their successors: the semantics of one step of the whole system.
 
 use crate::model::{Model, NetworkKind};
+use crate::shared::Shared;
 use derive_where::derive_where;
 use std::fmt;
 use synod_core::{stable_hash, Chooser, ClientId, Ctx, Effect, Input, Instant, NodeId, Protocol};
@@ -63,34 +64,54 @@ pub enum HistEvent<P: Protocol> {
     },
 }
 
-/// The whole system at one instant: what the checker explores and fingerprints.
-#[derive_where(Clone, PartialEq, Eq, Debug)]
-pub struct CheckState<P: Protocol> {
-    /// Every node.
-    pub nodes: Vec<NodeSlot<P>>,
-    /// Messages in flight, each with its hash, kept in a canonical order (by hash for unordered
-    /// networks; by channel, then send order, for FIFO).
-    pub network: Vec<(u64, Envelope<P::Msg>)>,
-    /// Every client's progress.
-    pub clients: Vec<ClientSlot>,
-    /// Client calls and returns so far.
-    pub history: Vec<HistEvent<P>>,
-    /// Crashes caused so far.
-    pub crashes: u8,
+impl<P: Protocol> HistEvent<P> {
+    /// Calls sort before returns; notes are not reordered.
+    fn run_key(&self) -> Option<(u8, ClientId)> {
+        match self {
+            HistEvent::Call { client, .. } => Some((0, *client)),
+            HistEvent::Return { client, .. } => Some((1, *client)),
+            HistEvent::Note { .. } => None,
+        }
+    }
 }
 
-impl<P: Protocol> std::hash::Hash for CheckState<P> {
-    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        self.nodes.hash(h);
-        // Each message already carries its envelope's hash: fold those in, not the envelopes.
-        h.write_usize(self.network.len());
-        for (x, _) in &self.network {
-            h.write_u64(*x);
+/// Appends `e` to a history in canonical form: within a run of consecutive calls, or of
+/// consecutive returns, events are sorted by client. Reordering adjacent calls (or adjacent
+/// returns) does not change which operation finished before which began, which is all that
+/// linearizability, sequential consistency and the session guarantees read; so histories that
+/// differ only in such orders make one state, not many. (A client has one operation
+/// outstanding, so its own call and return are never in the same run.)
+fn push_event<P: Protocol>(h: &mut Vec<HistEvent<P>>, e: HistEvent<P>) {
+    h.push(e);
+    let mut i = h.len() - 1;
+    while i > 0 {
+        match (h[i - 1].run_key(), h[i].run_key()) {
+            (Some((a, x)), Some((b, y))) if a == b && x > y => h.swap(i - 1, i),
+            _ => break,
         }
-        self.clients.hash(h);
-        self.history.hash(h);
-        h.write_u8(self.crashes);
+        i -= 1;
     }
+}
+
+/// The whole system at one instant: what the checker explores and fingerprints.
+///
+/// Its parts are [`Shared`]: a successor shares every node, message and history it did not
+/// change with its parent, and hashing a state folds the parts' cached hashes.
+#[derive_where(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct CheckState<P: Protocol> {
+    /// Every node.
+    pub nodes: Vec<Shared<NodeSlot<P>>>,
+    /// Messages in flight, kept in a canonical order (by hash for unordered networks; by
+    /// channel, then send order, for FIFO).
+    pub network: Vec<Shared<Envelope<P::Msg>>>,
+    /// Every client's progress.
+    pub clients: Vec<ClientSlot>,
+    /// Client calls and returns (and recorded notes) so far, in order, except that runs of
+    /// consecutive calls, and of consecutive returns, are sorted by client (which keeps the
+    /// real-time order between operations; see the module's `push_event`).
+    pub history: Shared<Vec<HistEvent<P>>>,
+    /// Crashes caused so far.
+    pub crashes: u8,
 }
 
 impl<P: Protocol> CheckState<P> {
@@ -106,7 +127,7 @@ impl<P: Protocol> CheckState<P> {
 
     /// Messages in flight.
     pub fn in_flight(&self) -> impl Iterator<Item = &Envelope<P::Msg>> {
-        self.network.iter().map(|(_, e)| e)
+        self.network.iter().map(|e| &**e)
     }
 }
 
@@ -209,24 +230,19 @@ impl Chooser for ReplayChooser<'_> {
 /// One answer to a handler's random choices: the node's new slot, the answers, the effects.
 type Branch<P> = (NodeSlot<P>, Vec<u32>, Vec<Effect<P>>);
 
-fn envelope_hash<M: std::hash::Hash>(e: &Envelope<M>) -> u64 {
-    stable_hash(e)
-}
-
 impl<P: Protocol> Model<P> {
     /// The empty system before any node started.
     fn blank(&self) -> CheckState<P> {
+        let blank = Shared::new(NodeSlot {
+            state: None,
+            durable: P::Durable::default(),
+            timers: Vec::new(),
+        });
         CheckState {
-            nodes: (0..self.n)
-                .map(|_| NodeSlot {
-                    state: None,
-                    durable: P::Durable::default(),
-                    timers: Vec::new(),
-                })
-                .collect(),
+            nodes: vec![blank; self.n],
             network: Vec::new(),
             clients: vec![ClientSlot::default(); self.clients.len()],
-            history: Vec::new(),
+            history: Shared::new(Vec::new()),
             crashes: 0,
         }
     }
@@ -239,7 +255,7 @@ impl<P: Protocol> Model<P> {
             let mut next = Vec::new();
             let mut succ = Vec::new();
             for s in states {
-                self.run(s, i, Input::Init, Step::Init, false, &mut succ);
+                self.run(s, i, Input::Init, Step::Init, false, false, &mut succ);
             }
             next.extend(succ.into_iter().map(|x| x.state));
             states = next;
@@ -257,6 +273,7 @@ impl<P: Protocol> Model<P> {
                     node.index(),
                     Input::Request(req.clone()),
                     step,
+                    false,
                     false,
                     &mut succ,
                 );
@@ -286,10 +303,10 @@ impl<P: Protocol> Model<P> {
     }
 
     fn successors_impl(&self, s: &CheckState<P>, out: &mut Vec<Successor<P>>, capture: bool) {
+        let prune = self.prune_ignored && self.network != NetworkKind::Fifo;
         // Deliveries.
-        let mut prev: Option<u64> = None;
         let mut prev_channel: Option<(NodeId, NodeId)> = None;
-        for (k, (h, env)) in s.network.iter().enumerate() {
+        for (k, env) in s.network.iter().enumerate() {
             match self.network {
                 NetworkKind::Fifo => {
                     let ch = (env.from, env.to);
@@ -299,10 +316,9 @@ impl<P: Protocol> Model<P> {
                     prev_channel = Some(ch);
                 }
                 _ => {
-                    if prev == Some(*h) && k > 0 && s.network[k - 1].1 == *env {
+                    if k > 0 && s.network[k - 1] == *env {
                         continue; // identical copies give identical successors
                     }
-                    prev = Some(*h);
                 }
             }
             let mut base = s.clone();
@@ -316,6 +332,9 @@ impl<P: Protocol> Model<P> {
             };
             let to = env.to.index();
             if base.nodes[to].state.is_none() {
+                if prune {
+                    continue; // lost at a crashed node: an ignored delivery
+                }
                 out.push(Successor {
                     step,
                     choices: Vec::new(),
@@ -329,6 +348,7 @@ impl<P: Protocol> Model<P> {
                     Input::Message(env.from, env.msg.clone()),
                     step,
                     capture,
+                    prune,
                     out,
                 );
             }
@@ -355,12 +375,22 @@ impl<P: Protocol> Model<P> {
                 }
                 for (t, timer) in node.timers.iter().enumerate() {
                     let mut base = s.clone();
-                    base.nodes[i].timers.remove(t);
+                    base.nodes[i].update(|n| {
+                        n.timers.remove(t);
+                    });
                     let step = Step::Timer {
                         node: NodeId(i as u32),
                         timer: timer.clone(),
                     };
-                    self.run(base, i, Input::Timer(timer.clone()), step, capture, out);
+                    self.run(
+                        base,
+                        i,
+                        Input::Timer(timer.clone()),
+                        step,
+                        capture,
+                        false,
+                        out,
+                    );
                 }
             }
         }
@@ -373,8 +403,10 @@ impl<P: Protocol> Model<P> {
                     .is_none_or(|c| c.contains(&NodeId(i as u32)));
                 if allowed && s.nodes[i].state.is_some() {
                     let mut next = s.clone();
-                    next.nodes[i].state = None;
-                    next.nodes[i].timers.clear();
+                    next.nodes[i].update(|n| {
+                        n.state = None;
+                        n.timers.clear();
+                    });
                     next.crashes += 1;
                     out.push(Successor {
                         step: Step::Crash {
@@ -393,7 +425,7 @@ impl<P: Protocol> Model<P> {
                     let step = Step::Recover {
                         node: NodeId(i as u32),
                     };
-                    self.run(s.clone(), i, Input::Recover, step, capture, out);
+                    self.run(s.clone(), i, Input::Recover, step, capture, false, out);
                 }
             }
         }
@@ -409,9 +441,14 @@ impl<P: Protocol> Model<P> {
                 next: slot.next + 1,
                 waiting: true,
             };
-            base.history.push(HistEvent::Call {
-                client: prog.id,
-                req: req.clone(),
+            base.history.update(|h| {
+                push_event(
+                    h,
+                    HistEvent::Call {
+                        client: prog.id,
+                        req: req.clone(),
+                    },
+                )
             });
             let step = Step::Invoke {
                 client: prog.id,
@@ -428,14 +465,17 @@ impl<P: Protocol> Model<P> {
                     effects: Vec::new(),
                 });
             } else {
-                self.run(base, node, Input::Request(req), step, capture, out);
+                self.run(base, node, Input::Request(req), step, capture, false, out);
             }
         }
     }
 
     /// Runs one handler of node `i` on `base`, once per answer to its random choices. Each
     /// branch runs the handler on a copy of node `i`'s slot only; the whole state is copied once
-    /// per successor (the last successor takes `base` itself).
+    /// per successor (the last successor takes `base` itself). With `skip_ignored`, branches
+    /// that leave the node unchanged and have no effect are dropped (see
+    /// [`Model::prune_ignored`]).
+    #[allow(clippy::too_many_arguments)]
     fn run(
         &self,
         base: CheckState<P>,
@@ -443,12 +483,13 @@ impl<P: Protocol> Model<P> {
         input: Input<P>,
         step: Step<P>,
         capture: bool,
+        skip_ignored: bool,
         out: &mut Vec<Successor<P>>,
     ) {
         let mut pending: Vec<Vec<u32>> = vec![Vec::new()];
         let mut branches: Vec<Branch<P>> = Vec::new();
         while let Some(prefix) = pending.pop() {
-            let mut slot = base.nodes[i].clone();
+            let mut slot = NodeSlot::clone(&base.nodes[i]);
             let mut chooser = ReplayChooser {
                 prefix: &prefix,
                 taken: Vec::new(),
@@ -478,9 +519,14 @@ impl<P: Protocol> Model<P> {
                     pending.push(alt);
                 }
             }
+            if skip_ignored && fx.is_empty() && slot == *base.nodes[i] {
+                continue;
+            }
             branches.push((slot, chooser.taken, fx));
         }
-        let last = branches.len() - 1;
+        let Some(last) = branches.len().checked_sub(1) else {
+            return;
+        };
         let mut base = Some(base);
         for (b, (slot, choices, fx)) in branches.into_iter().enumerate() {
             let mut next = if b == last {
@@ -488,9 +534,8 @@ impl<P: Protocol> Model<P> {
             } else {
                 base.as_ref().expect("base kept for later branches").clone()
             };
-            next.nodes[i] = slot;
             let effects = if capture { fx.clone() } else { Vec::new() };
-            self.apply(&mut next, i, fx);
+            self.apply(&mut next, i, slot, fx);
             out.push(Successor {
                 step: step.clone(),
                 choices,
@@ -500,9 +545,10 @@ impl<P: Protocol> Model<P> {
         }
     }
 
-    /// Applies node `i`'s effects to `s`.
-    fn apply(&self, s: &mut CheckState<P>, i: usize, fx: Vec<Effect<P>>) {
+    /// Installs node `i`'s new slot in `s`, after applying the handler's effects to both.
+    fn apply(&self, s: &mut CheckState<P>, i: usize, mut slot: NodeSlot<P>, fx: Vec<Effect<P>>) {
         let me = NodeId(i as u32);
+        let mut events = Vec::new();
         for e in fx {
             match e {
                 Effect::Send { to, msg } => {
@@ -514,13 +560,13 @@ impl<P: Protocol> Model<P> {
                     self.post(s, Envelope { from: me, to, msg });
                 }
                 Effect::SetTimer { timer, .. } => {
-                    let timers = &mut s.nodes[i].timers;
+                    let timers = &mut slot.timers;
                     if let Err(pos) = timers.binary_search(&timer) {
                         timers.insert(pos, timer);
                     }
                 }
                 Effect::CancelTimer { timer } => {
-                    let timers = &mut s.nodes[i].timers;
+                    let timers = &mut slot.timers;
                     if let Ok(pos) = timers.binary_search(&timer) {
                         timers.remove(pos);
                     }
@@ -535,44 +581,53 @@ impl<P: Protocol> Model<P> {
                                 .map(|k| &self.clients[c].ops[k as usize]);
                             if slot.waiting && asked.is_some_and(|req| (self.answers)(req, &ind)) {
                                 s.clients[c].waiting = false;
-                                s.history.push(HistEvent::Return { client, ind });
+                                events.push(HistEvent::Return { client, ind });
                             }
                         }
                     } else if (self.record)(&ind) {
-                        s.history.push(HistEvent::Note { node: me, ind });
+                        events.push(HistEvent::Note { node: me, ind });
                     }
                 }
                 Effect::Persist => {
-                    let st = s.nodes[i].state.as_ref().expect("persist at a live node");
-                    s.nodes[i].durable = self.protocol.durable(st);
+                    let st = slot.state.as_ref().expect("persist at a live node");
+                    slot.durable = self.protocol.durable(st);
                 }
             }
         }
+        if !events.is_empty() {
+            s.history.update(|h| {
+                for e in events {
+                    push_event(h, e);
+                }
+            });
+        }
+        s.nodes[i] = Shared::new(slot);
     }
 
     /// Puts a message in flight, keeping the network's canonical order.
     fn post(&self, s: &mut CheckState<P>, env: Envelope<P::Msg>) {
-        let h = envelope_hash(&env);
+        let env = Shared::new(env);
+        let h = env.stable();
         match self.network {
             NetworkKind::Fifo => {
                 // After the last message of the same channel; channels ordered by (from, to).
                 let key = (env.from, env.to);
-                let pos = s.network.partition_point(|(_, e)| (e.from, e.to) <= key);
-                s.network.insert(pos, (h, env));
+                let pos = s.network.partition_point(|e| (e.from, e.to) <= key);
+                s.network.insert(pos, env);
             }
             NetworkKind::Duplicating => {
-                let pos = s.network.partition_point(|(x, _)| *x < h);
+                let pos = s.network.partition_point(|e| e.stable() < h);
                 let present = s.network[pos..]
                     .iter()
-                    .take_while(|(x, _)| *x == h)
-                    .any(|(_, e)| *e == env);
+                    .take_while(|e| e.stable() == h)
+                    .any(|e| *e == env);
                 if !present {
-                    s.network.insert(pos, (h, env));
+                    s.network.insert(pos, env);
                 }
             }
             NetworkKind::Unordered | NetworkKind::Lossy => {
-                let pos = s.network.partition_point(|(x, _)| *x <= h);
-                s.network.insert(pos, (h, env));
+                let pos = s.network.partition_point(|e| e.stable() <= h);
+                s.network.insert(pos, env);
             }
         }
     }

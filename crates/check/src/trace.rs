@@ -137,7 +137,7 @@ pub fn path_trace<P: Protocol>(model: &Model<P>, path: &[PathStep<P>]) -> Trace<
             },
         });
     }
-    for (_, env) in &first.state.network {
+    for env in &first.state.network {
         send(
             &mut events,
             &mut ids,

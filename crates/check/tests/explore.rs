@@ -47,7 +47,14 @@ fn independent_deliveries_give_two_to_the_n_states() {
     // state with k tokens delivered has n-k successors, so sum_k C(n,k)(n-k) = n 2^(n-1)
     // transitions, plus the initial state itself.
     for n in 1..=6usize {
-        for (search, threads) in [(Search::Bfs, 1), (Search::Bfs, 4), (Search::Dfs, 1)] {
+        let runs = [
+            (Search::Bfs, 1),
+            (Search::Bfs, 4),
+            (Search::Dfs, 1),
+            (Search::Dfs, 2),
+            (Search::Dfs, 4),
+        ];
+        for (search, threads) in runs {
             let r = check(&Model::new(Ring, n), &opts(search, threads), &mut |_| {});
             assert_eq!(r.unique_states, 1 << n, "n={n} {search:?} x{threads}");
             assert_eq!(r.total_states, 1 + (n as u64) * (1 << (n - 1)));
@@ -76,6 +83,126 @@ fn a_safety_violation_comes_with_the_shortest_path() {
         assert_eq!(r.discoveries.len(), 1);
         assert_eq!(r.discoveries[0].path.len(), 2);
     }
+    // Depth-first search reports the path it took to a violating state: one that replays.
+    for threads in [1, 2, 4] {
+        let r = check(&model, &opts(Search::Dfs, threads), &mut |_| {});
+        assert_eq!(r.violations.len(), 1);
+        let path = &r.violations[0].path;
+        assert_eq!(got(&path.last().unwrap().state), 3);
+        let again = synod_check::replay(&model, &synod_check::indices(path)).unwrap();
+        assert_eq!(again.last().unwrap().state, path.last().unwrap().state);
+    }
+}
+
+#[test]
+fn a_large_level_hands_over_to_depth_first_search() {
+    // n = 8: levels of C(8,k) states; a frontier bound of 20 switches at level 2 (28 states).
+    for threads in [1, 2] {
+        let o = CheckOptions {
+            max_frontier: Some(20),
+            ..opts(Search::Bfs, threads)
+        };
+        let r = check(&Model::new(Ring, 8), &o, &mut |_| {});
+        assert_eq!(r.switched_to_dfs_at, Some(2));
+        assert_eq!(r.unique_states, 1 << 8);
+        assert_eq!(r.total_states, 1 + 8 * (1 << 7));
+        assert!(r.complete);
+    }
+}
+
+/// Every node sends a token to every other node; a node keeps only the first one it receives.
+struct FirstOfMany;
+
+impl Protocol for FirstOfMany {
+    type Msg = Token;
+    type Timer = ();
+    type Request = ();
+    type Indication = ();
+    type State = bool;
+    type Durable = ();
+    fn init(&self, ctx: &mut Ctx<'_, Self>) -> bool {
+        for i in 0..ctx.n() {
+            if i != ctx.id().index() {
+                ctx.send(NodeId(i as u32), Token);
+            }
+        }
+        false
+    }
+    fn on_message(&self, got: &mut bool, _f: NodeId, _m: Token, _c: &mut Ctx<'_, Self>) {
+        *got = true;
+    }
+    fn on_timer(&self, _s: &mut bool, _t: (), _c: &mut Ctx<'_, Self>) {}
+    fn on_request(&self, _s: &mut bool, _r: (), _c: &mut Ctx<'_, Self>) {}
+}
+
+#[test]
+fn ignored_deliveries_are_pruned() {
+    // Without pruning each node independently has any subset of its n-1 incoming tokens
+    // delivered (got = the subset is not empty): 2^(n(n-1)) states. With pruning, a token to a
+    // node that already got one is ignored, so never delivered: a node either has no token yet
+    // or exactly one (n-1 choices), n^n states.
+    for n in 2..=3u32 {
+        let mut m = Model::new(FirstOfMany, n as usize)
+            .property(CheckProperty::sometimes("all got", |_, s| {
+                s.nodes.iter().all(|x| x.state == Some(true))
+            }));
+        let pruned = check(&m, &opts(Search::Bfs, 1), &mut |_| {});
+        assert_eq!(pruned.unique_states, (n as u64).pow(n));
+        assert!(pruned.complete && pruned.violations.is_empty());
+        assert_eq!(pruned.discoveries.len(), 1);
+        m.prune_ignored = false;
+        let full = check(&m, &opts(Search::Bfs, 1), &mut |_| {});
+        assert_eq!(full.unique_states, 1 << (n * (n - 1)));
+        // FIFO channels never prune: a delivery there unblocks the next message.
+        m.prune_ignored = true;
+        m.network = NetworkKind::Fifo;
+        let fifo = check(&m, &opts(Search::Bfs, 1), &mut |_| {});
+        assert_eq!(fifo.unique_states, full.unique_states);
+    }
+}
+
+/// A server that answers each request by a message to itself: invoke, then deliver, then return.
+struct SelfEcho;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+struct Ticket(u64);
+
+impl Protocol for SelfEcho {
+    type Msg = Ticket;
+    type Timer = ();
+    type Request = Ticket;
+    type Indication = Ticket;
+    type State = ();
+    type Durable = ();
+    fn init(&self, _ctx: &mut Ctx<'_, Self>) {}
+    fn on_message(&self, _s: &mut (), _f: NodeId, m: Ticket, ctx: &mut Ctx<'_, Self>) {
+        ctx.indicate(m);
+    }
+    fn on_timer(&self, _s: &mut (), _t: (), _c: &mut Ctx<'_, Self>) {}
+    fn on_request(&self, _s: &mut (), r: Ticket, ctx: &mut Ctx<'_, Self>) {
+        ctx.send(ctx.id(), r);
+    }
+}
+
+#[test]
+fn histories_that_order_operations_alike_make_one_state() {
+    // Two clients, one operation each. Per client: idle, waiting or done. Histories that differ
+    // only in the order of adjacent calls (or adjacent returns) are one state, so the states
+    // are: both idle 1; one idle, the other waiting or done 4; both waiting 1; one done, one
+    // waiting: the done one finished before the other began, or not: 2 x 2; both done: 0
+    // before 1, 1 before 0, or concurrent: 3. Total 13 (an exact event order would give 19).
+    let mut m = Model::new(SelfEcho, 2);
+    m.clients = (0..2)
+        .map(|c| synod_check::ClientProgram {
+            id: c,
+            node: NodeId(c as u32),
+            ops: vec![Ticket(c)],
+        })
+        .collect();
+    m.response_of = |t: &Ticket| Some(t.0);
+    let r = check(&m, &opts(Search::Bfs, 1), &mut |_| {});
+    assert_eq!(r.unique_states, 13);
+    assert!(r.complete);
 }
 
 #[test]
