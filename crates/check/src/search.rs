@@ -258,10 +258,11 @@ where
             let mut found = vec![false; model.properties.len()];
             let mut stop = false;
             let mut start = Vec::new();
+            let generated = initial.len() as u64;
             for (s, ebits) in initial {
-                if visited.insert(key_of(s.fingerprint(), ebits, has_ev)) {
+                let key = key_of(s.fingerprint(), ebits, has_ev);
+                if visited.insert(key) {
                     record(&model.eval(&s), &mut found, &mut stop);
-                    let key = key_of(s.fingerprint(), ebits, has_ev);
                     start.push(Entry {
                         state: s,
                         ebits,
@@ -272,7 +273,7 @@ where
             }
             let before = Explored {
                 stats: Progress {
-                    total_states: start.len() as u64,
+                    total_states: generated,
                     ..Progress::default()
                 },
                 found,
