@@ -21,11 +21,13 @@ pub mod props;
 pub mod search;
 pub mod shared;
 pub mod state;
+pub mod symmetry;
 pub mod trace;
 
-pub use model::{CheckProperty, ClientProgram, Expectation, Model, NetworkKind, Symmetry};
+pub use model::{CheckProperty, ClientProgram, Expectation, Model, NetworkKind};
 pub use props::{linearizable, sequentially_consistent};
 pub use search::{check, CheckOptions, CheckResult, Finding, PathStep, Progress, Search};
 pub use shared::Shared;
 pub use state::{CheckState, ClientSlot, Envelope, HistEvent, NodeSlot, Step, Successor};
+pub use symmetry::Symmetry;
 pub use trace::{indices, path_trace, replay, StepIndex};

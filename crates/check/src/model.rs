@@ -1,6 +1,7 @@
 //! What to check: a protocol, its clients, the network, the fault budget and the properties.
 
 use crate::state::CheckState;
+use crate::symmetry::Symmetry;
 use std::fmt;
 use std::sync::Arc;
 use synod_core::{ClientId, NodeId, Protocol};
@@ -151,10 +152,6 @@ pub struct ClientProgram<P: Protocol> {
     pub ops: Vec<P::Request>,
 }
 
-/// Rewrites a state into the representative of its symmetry class (e.g. by renaming
-/// interchangeable clients into a canonical order). Must map symmetric states to equal states.
-pub type Symmetry<P> = fn(&CheckState<P>) -> CheckState<P>;
-
 /// Everything the checker explores.
 pub struct Model<P: Protocol> {
     /// The protocol (its configuration).
@@ -188,7 +185,8 @@ pub struct Model<P: Protocol> {
     pub recoveries: bool,
     /// Fire timers as actions (the checker ignores durations: any pending timer may fire next).
     pub timers: bool,
-    /// Optional symmetry reduction.
+    /// Optional symmetry reduction: the fingerprint of a state's symmetry class (see
+    /// [`Model::with_node_symmetry`]).
     pub symmetry: Option<Symmetry<P>>,
     /// Skip deliveries the receiver ignores (its state unchanged, no effects; or the receiver
     /// is crashed). Such a step only removes the message from the network; skipping it leaves

@@ -18,7 +18,7 @@ use crate::fpset::{FpSet, ShardedFpSet};
 use crate::model::{Expectation, Model};
 use crate::state::{CheckState, Step, Successor};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Condvar, Mutex};
 use synod_core::Protocol;
 
 /// Breadth-first or depth-first.
@@ -125,15 +125,6 @@ struct Entry<P: Protocol> {
     state: CheckState<P>,
     ebits: u64,
     depth: u32,
-    /// How depth-first search reached it (breadth-first search rebuilds paths instead).
-    trail: Option<Arc<Trail>>,
-}
-
-/// A depth-first path, shared by the states on a worker's stack: successor indices back to a
-/// root state, which a breadth-first search finds again by its key.
-enum Trail {
-    Root(u64),
-    Step(u32, Arc<Trail>),
 }
 
 /// Evaluated facts about a newly found state.
@@ -208,9 +199,6 @@ struct Explored {
     bounded: bool,
     /// The depth at which breadth-first search handed over to depth-first.
     switched_at: Option<usize>,
-    /// Depth-first paths to the state that showed each property (breadth-first search leaves
-    /// these empty and rebuilds shortest paths instead).
-    trails: Vec<Option<Arc<Trail>>>,
     unique: u64,
     visited_bytes: usize,
 }
@@ -260,14 +248,13 @@ where
             let mut start = Vec::new();
             let generated = initial.len() as u64;
             for (s, ebits) in initial {
-                let key = key_of(s.fingerprint(), ebits, has_ev);
+                let key = key_of(model.fingerprint(&s), ebits, has_ev);
                 if visited.insert(key) {
                     record(&model.eval(&s), &mut found, &mut stop);
                     start.push(Entry {
                         state: s,
                         ebits,
                         depth: 0,
-                        trail: Some(Arc::new(Trail::Root(key))),
                     });
                 }
             }
@@ -282,17 +269,13 @@ where
                 switched_at: None,
                 unique: 0,
                 visited_bytes: 0,
-                trails: Vec::new(),
             };
             dfs(model, opts, visited, start, &before, progress)
         }
     };
-    // Breadth-first search rebuilds the shortest path to what it found; depth-first search
-    // reports the path it took.
-    let path_to = |i: usize| match ex.trails.get(i).and_then(|t| t.as_ref()) {
-        Some(trail) => trail_path(model, trail, has_ev),
-        None => rebuild_path(model, Goal::of(model, i), has_ev),
-    };
+    // Every finding is shown by a shortest path, rebuilt by a breadth-first search towards the
+    // first state that shows it: the same path whatever the search order and thread count.
+    let path_to = |i: usize| rebuild_path(model, Goal::of(model, i), has_ev);
     let complete = !ex.stop && !ex.bounded;
     let mut violations = Vec::new();
     let mut discoveries = Vec::new();
@@ -358,13 +341,12 @@ where
     let mut frontier = Vec::new();
     for (s, ebits) in initial {
         stats.total_states += 1;
-        if visited.insert(key_of(s.fingerprint(), ebits, has_ev)) {
+        if visited.insert(key_of(model.fingerprint(&s), ebits, has_ev)) {
             record(&model.eval(&s), &mut found, &mut stop);
             frontier.push(Entry {
                 state: s,
                 ebits,
                 depth: 0,
-                trail: None,
             });
         }
     }
@@ -400,7 +382,6 @@ where
                     state: cand.state,
                     ebits: cand.ebits,
                     depth: depth as u32 + 1,
-                    trail: None,
                 });
             }
         }
@@ -423,19 +404,8 @@ where
         switched_at,
         unique: visited.len() as u64,
         visited_bytes: visited.bytes(),
-        trails: vec![None; model.properties.len()],
     };
-    let rest = switched_at.map(|_| {
-        let roots = frontier
-            .into_iter()
-            .map(|mut e| {
-                let key = key_of(e.state.fingerprint(), e.ebits, has_ev);
-                e.trail = Some(Arc::new(Trail::Root(key)));
-                e
-            })
-            .collect();
-        (visited, roots)
-    });
+    let rest = switched_at.map(|_| (visited, frontier));
     (ex, rest)
 }
 
@@ -460,8 +430,6 @@ struct DfsShared<'m, P: Protocol> {
     stop: AtomicBool,
     bounded: AtomicBool,
     found: AtomicU64,
-    /// For each property shown, the path to the first state that showed it.
-    trails: Mutex<Vec<Option<Arc<Trail>>>>,
     generated: AtomicU64,
     deepest: AtomicUsize,
 }
@@ -505,18 +473,10 @@ impl<P: Protocol> DfsShared<'_, P> {
         self.wake.notify_all();
     }
 
-    /// Records that the properties in `mask` were shown at the state `trail` leads to.
-    fn flag(&self, mask: u64, stops: bool, trail: &Option<Arc<Trail>>) {
+    /// Records that the properties in `mask` were shown.
+    fn flag(&self, mask: u64, stops: bool) {
         if mask != 0 {
-            let before = self.found.fetch_or(mask, Ordering::Relaxed);
-            if mask & !before != 0 {
-                let mut trails = self.trails.lock().expect("trails");
-                for p in bits(mask) {
-                    if trails[p].is_none() {
-                        trails[p] = trail.clone();
-                    }
-                }
-            }
+            self.found.fetch_or(mask, Ordering::Relaxed);
             if stops {
                 self.halt();
             }
@@ -555,30 +515,25 @@ impl<P: Protocol> DfsShared<'_, P> {
             generated += succ.len() as u64;
             deepest = deepest.max(entry.depth as usize);
             if succ.is_empty() {
-                self.flag(ev_mask & !entry.ebits, true, &entry.trail);
+                self.flag(ev_mask & !entry.ebits, true);
             }
-            for (idx, s) in succ.drain(..).enumerate() {
+            for s in succ.drain(..) {
                 let ebits = model.ebits_after(entry.ebits, &s.state);
                 if !self
                     .visited
-                    .insert(key_of(s.state.fingerprint(), ebits, self.has_ev))
+                    .insert(key_of(model.fingerprint(&s.state), ebits, self.has_ev))
                 {
                     continue;
                 }
                 let ev = model.eval(&s.state);
-                let trail = entry
-                    .trail
-                    .as_ref()
-                    .map(|t| Arc::new(Trail::Step(idx as u32, Arc::clone(t))));
                 if let Some(p) = ev.always_fail {
-                    self.flag(1 << p, true, &trail);
+                    self.flag(1 << p, true);
                 }
-                self.flag(ev.sometimes, false, &trail);
+                self.flag(ev.sometimes, false);
                 stack.push(Entry {
                     state: s.state,
                     ebits,
                     depth: entry.depth + 1,
-                    trail,
                 });
             }
             since += 1;
@@ -657,7 +612,6 @@ where
         stop: AtomicBool::new(before.stop),
         bounded: AtomicBool::new(before.bounded),
         found: AtomicU64::new(found_before),
-        trails: Mutex::new(vec![None; model.properties.len()]),
         generated: AtomicU64::new(before.stats.total_states),
         deepest: AtomicUsize::new(before.stats.depth),
     };
@@ -688,38 +642,7 @@ where
         switched_at: None,
         unique: stats.unique_states,
         visited_bytes: shared.visited.bytes(),
-        trails: shared.trails.into_inner().expect("trails"),
     }
-}
-
-/// The path a depth-first trail describes: a shortest path to its root, then its steps.
-fn trail_path<P: Protocol>(model: &Model<P>, trail: &Trail, has_ev: bool) -> Vec<PathStep<P>> {
-    let mut steps = Vec::new();
-    let mut t = trail;
-    let root = loop {
-        match t {
-            Trail::Root(key) => break *key,
-            Trail::Step(i, parent) => {
-                steps.push(*i as usize);
-                t = parent;
-            }
-        }
-    };
-    let mut path = rebuild_path(model, Goal::Key(root), has_ev);
-    let mut succ = Vec::new();
-    for &i in steps.iter().rev() {
-        succ.clear();
-        let last = &path.last().expect("the root is reachable").state;
-        model.successors(last, &mut succ);
-        let s = succ.swap_remove(i);
-        path.push(PathStep {
-            step: s.step,
-            choices: s.choices,
-            index: i,
-            state: s.state,
-        });
-    }
-    path
 }
 
 fn bits(mask: u64) -> impl Iterator<Item = usize> {
@@ -779,7 +702,7 @@ fn expand_slice<P: Protocol>(
         }
         for s in succ.drain(..) {
             let ebits = model.ebits_after(entry.ebits, &s.state);
-            let key = key_of(s.state.fingerprint(), ebits, has_ev);
+            let key = key_of(model.fingerprint(&s.state), ebits, has_ev);
             if visited.contains(key) || !seen.insert(key) {
                 continue;
             }
@@ -830,8 +753,6 @@ enum Goal {
     Holds(usize),
     /// A state with no successor on whose path it never held (`eventually`).
     EndsWithout(usize),
-    /// The state with this key (fingerprint and eventually-bits).
-    Key(u64),
 }
 
 impl Goal {
@@ -844,12 +765,11 @@ impl Goal {
     }
 
     /// Is `s`, with key `key`, a goal state, judged when it is found?
-    fn reached<P: Protocol>(self, model: &Model<P>, s: &CheckState<P>, key: u64) -> bool {
+    fn reached<P: Protocol>(self, model: &Model<P>, s: &CheckState<P>) -> bool {
         match self {
             Goal::Fails(p) => !model.properties[p].holds(model, s),
             Goal::Holds(p) => model.properties[p].holds(model, s),
             Goal::EndsWithout(_) => false,
-            Goal::Key(k) => key == k,
         }
     }
 
@@ -863,32 +783,27 @@ impl Goal {
     }
 }
 
-/// Rebuilds a shortest path to a goal state by a second breadth-first search that keeps
-/// parents (single-threaded). It visits states in the same order as the main breadth-first
-/// search, so it ends in the same state that search reported; after a depth-first search, which
-/// finds some violating state, it finds a shortest one.
+/// Rebuilds a shortest path to a goal state by a second breadth-first search that keeps, for
+/// each state, its parent's key and its position among the parent's successors
+/// (single-threaded). It visits states in the same order as the main breadth-first search, so it
+/// ends in the same state that search reported, whatever the search order or thread count of
+/// the search that found the property. The path is then replayed from those positions.
 fn rebuild_path<P: Protocol>(model: &Model<P>, goal: Goal, has_ev: bool) -> Vec<PathStep<P>> {
     use std::collections::BTreeMap;
-    // key -> (parent key, the step that reached it)
-    let mut parent: BTreeMap<u64, (Option<u64>, PathStep<P>)> = BTreeMap::new();
+    // key -> (parent key, position among the parent's successors); roots have no parent.
+    let mut parent: BTreeMap<u64, (Option<u64>, u32)> = BTreeMap::new();
     let mut frontier: Vec<(u64, u64, CheckState<P>)> = Vec::new();
     let mut target = None;
     for (idx, s) in model.initial_states().into_iter().enumerate() {
         let ebits = model.ebits_after(0, &s);
-        let key = key_of(s.fingerprint(), ebits, has_ev);
+        let key = key_of(model.fingerprint(&s), ebits, has_ev);
         if parent.contains_key(&key) {
             continue;
         }
-        if target.is_none() && goal.reached(model, &s, key) {
+        if target.is_none() && goal.reached(model, &s) {
             target = Some(key);
         }
-        let step = PathStep {
-            step: Step::Init,
-            choices: Vec::new(),
-            index: idx,
-            state: s.clone(),
-        };
-        parent.insert(key, (None, step));
+        parent.insert(key, (None, idx as u32));
         frontier.push((key, ebits, s));
     }
     let mut succ = Vec::new();
@@ -903,19 +818,12 @@ fn rebuild_path<P: Protocol>(model: &Model<P>, goal: Goal, has_ev: bool) -> Vec<
             }
             for (idx, x) in succ.drain(..).enumerate() {
                 let e = model.ebits_after(*ebits, &x.state);
-                let k = key_of(x.state.fingerprint(), e, has_ev);
+                let k = key_of(model.fingerprint(&x.state), e, has_ev);
                 if parent.contains_key(&k) {
                     continue;
                 }
-                let found = goal.reached(model, &x.state, k);
-                let step = PathStep {
-                    step: x.step,
-                    choices: x.choices,
-                    index: idx,
-                    state: x.state.clone(),
-                };
-                parent.insert(k, (Some(*key), step));
-                if found {
+                parent.insert(k, (Some(*key), idx as u32));
+                if goal.reached(model, &x.state) {
                     target = Some(k);
                     break 'search;
                 }
@@ -924,15 +832,19 @@ fn rebuild_path<P: Protocol>(model: &Model<P>, goal: Goal, has_ev: bool) -> Vec<
         }
         frontier = next;
     }
-    let mut path = Vec::new();
+    drop(frontier);
+    let mut indices = Vec::new();
     let mut k = target;
     while let Some(key) = k {
-        let Some((p, step)) = parent.remove(&key) else {
-            break;
-        };
-        path.push(step);
+        let (p, idx) = parent[&key];
+        indices.push(crate::trace::StepIndex {
+            index: idx as usize,
+        });
         k = p;
     }
-    path.reverse();
-    path
+    indices.reverse();
+    if indices.is_empty() {
+        return Vec::new();
+    }
+    crate::trace::replay(model, &indices).expect("a rebuilt path replays")
 }

@@ -280,15 +280,7 @@ impl<P: Protocol> Model<P> {
             }
             states = succ.into_iter().map(|x| x.state).collect();
         }
-        states.into_iter().map(|s| self.canonical(s)).collect()
-    }
-
-    /// Applies the symmetry reduction, if any.
-    pub fn canonical(&self, s: CheckState<P>) -> CheckState<P> {
-        match self.symmetry {
-            Some(f) => f(&s),
-            None => s,
-        }
+        states
     }
 
     /// Every successor of `s`, in a deterministic order: deliveries (and losses), timers,
@@ -338,7 +330,7 @@ impl<P: Protocol> Model<P> {
                 out.push(Successor {
                     step,
                     choices: Vec::new(),
-                    state: self.canonical(base),
+                    state: base,
                     effects: Vec::new(),
                 });
             } else {
@@ -362,7 +354,7 @@ impl<P: Protocol> Model<P> {
                         msg: env.msg.clone(),
                     },
                     choices: Vec::new(),
-                    state: self.canonical(lost),
+                    state: lost,
                     effects: Vec::new(),
                 });
             }
@@ -413,7 +405,7 @@ impl<P: Protocol> Model<P> {
                             node: NodeId(i as u32),
                         },
                         choices: Vec::new(),
-                        state: self.canonical(next),
+                        state: next,
                         effects: Vec::new(),
                     });
                 }
@@ -461,7 +453,7 @@ impl<P: Protocol> Model<P> {
                 out.push(Successor {
                     step,
                     choices: Vec::new(),
-                    state: self.canonical(base),
+                    state: base,
                     effects: Vec::new(),
                 });
             } else {
@@ -539,7 +531,7 @@ impl<P: Protocol> Model<P> {
             out.push(Successor {
                 step: step.clone(),
                 choices,
-                state: self.canonical(next),
+                state: next,
                 effects,
             });
         }

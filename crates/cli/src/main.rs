@@ -169,7 +169,8 @@ struct CheckArgs {
     /// Worker threads (default: all cores); results do not depend on it.
     #[arg(long)]
     threads: Option<usize>,
-    /// Symmetry reduction for interchangeable clients, where the model supports it.
+    /// Symmetry reduction: explore states that differ only by a permutation of interchangeable
+    /// nodes once (models with such nodes, e.g. the participants of two-phase-commit).
     #[arg(long)]
     symmetry: bool,
     /// Do not explore beyond this depth (the result is then "bounded", not "verified").

@@ -477,3 +477,48 @@ fn check_verifies_paxos_and_finds_the_canarys_counterexample() {
     );
     assert_user_error(&synod(&["check", "nope"]), "no checkable model");
 }
+
+#[test]
+fn symmetry_shrinks_two_phase_commit_and_keeps_the_verdicts() {
+    let d = tmp("symmetry");
+    let out_dir = d.to_str().unwrap().to_string();
+    let args = |n: &'static str, sym: bool, crashes: &'static str| {
+        let mut a = vec![
+            "check",
+            "two-phase-commit",
+            "--out",
+            out_dir.as_str(),
+            "--nodes",
+            n,
+            "--crashes",
+            crashes,
+            "--json",
+        ];
+        if sym {
+            a.push("--symmetry");
+        }
+        synod(&a)
+    };
+    for n in ["3", "4", "5"] {
+        let plain = json(&args(n, false, "0"));
+        let sym = json(&args(n, true, "0"));
+        assert_eq!(plain["complete"], true);
+        assert_eq!(sym["complete"], true);
+        assert!(sym["unique_states"].as_u64() < plain["unique_states"].as_u64());
+        assert_eq!(plain["violations"], sym["violations"]);
+        // The blocking run is found either way.
+        for s in [false, true] {
+            let out = args(n, s, "1");
+            assert_eq!(out.status.code(), Some(1));
+            let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(
+                j["violations"][0]["property"],
+                "every live participant decides"
+            );
+        }
+    }
+    assert_user_error(
+        &synod(&["check", "paxos", "--clients", "1", "--symmetry"]),
+        "--symmetry",
+    );
+}

@@ -141,6 +141,7 @@ pub mod prng;
 pub mod property;
 pub mod protocol;
 pub mod stack;
+pub mod symmetry;
 pub mod time;
 pub mod trace;
 
@@ -154,5 +155,6 @@ pub use prng::{Prng, Ratio};
 pub use property::{check_all, Property, PropertyKind, PropertyReport, Verdict};
 pub use protocol::{step, Chooser, Ctx, Effect, FirstChoice, Input, Message, Protocol, StateValue};
 pub use stack::{Layer, Stack, StackState};
+pub use symmetry::{Renaming, Symmetric};
 pub use time::{Duration, Instant, ParseDurationError};
 pub use trace::{DropReason, Event, EventKind, MsgId, RunFacts, Trace};

@@ -369,7 +369,7 @@ macro_rules! entry {
                 let model = $build(spec)?;
                 if spec.symmetry && model.symmetry.is_none() {
                     return Err(LabError::new(format!(
-                        "{} has no symmetry reduction yet (drop --symmetry)",
+                        "{} has no interchangeable nodes to reduce (drop --symmetry)",
                         $name
                     )));
                 }
@@ -415,6 +415,12 @@ fn two_pc_model(spec: &CheckSpec) -> Result<Model<TwoPhaseCommit>, LabError> {
     apply_spec(&mut m, spec);
     // The lesson is the coordinator's crash: participants that voted yes cannot decide alone.
     m.crashable = Some(vec![NodeId(0)]);
+    if spec.symmetry {
+        // The participants are interchangeable (and every property treats them alike).
+        m = m
+            .with_node_symmetry((1..n as u32).map(NodeId).collect())
+            .map_err(LabError::new)?;
+    }
     Ok(m)
 }
 

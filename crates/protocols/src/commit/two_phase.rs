@@ -47,7 +47,7 @@
 
 use crate::consensus::{assert_fits_node_set, NodeSet};
 use serde::{Deserialize, Serialize};
-use synod_core::{Ctx, NodeId, Protocol};
+use synod_core::{Ctx, NodeId, Protocol, Renaming, Symmetric};
 
 /// The coordinator's id.
 const COORDINATOR: NodeId = NodeId(0);
@@ -286,6 +286,21 @@ impl Protocol for TwoPhaseCommit {
             s.vote != Some(Vote::No) || s.decision == Some(Outcome::Abort),
             "2PC: voted No without aborting"
         );
+    }
+}
+
+/// The participants are interchangeable: only the coordinator's set of Yes voters names nodes.
+impl Symmetric for TwoPhaseCommit {
+    fn rename_state(&self, s: &TwoPcState, r: &Renaming<'_>) -> TwoPcState {
+        let mut yes = NodeSet::EMPTY;
+        for p in s.yes.iter() {
+            yes.insert(r.apply(p));
+        }
+        TwoPcState { yes, ..*s }
+    }
+
+    fn rename_msg(&self, m: &TwoPcMsg, _r: &Renaming<'_>) -> TwoPcMsg {
+        *m
     }
 }
 
