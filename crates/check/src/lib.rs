@@ -16,6 +16,7 @@
 #![warn(missing_docs)]
 
 pub mod fpset;
+pub mod liveness;
 pub mod model;
 pub mod props;
 pub mod search;

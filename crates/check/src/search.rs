@@ -46,6 +46,10 @@ pub struct CheckOptions {
     /// set and a stack per thread). What is found before the switch has a shortest path; what
     /// is found after it, the depth-first path that reached it.
     pub max_frontier: Option<usize>,
+    /// After a complete search, `eventually` properties are also checked against fair cycles
+    /// ([`crate::liveness`]), which keeps the edges of the states where the property never held:
+    /// at most this many states.
+    pub max_cycle_states: usize,
 }
 
 impl Default for CheckOptions {
@@ -56,6 +60,7 @@ impl Default for CheckOptions {
             max_depth: None,
             max_states: None,
             max_frontier: Some(1_000_000),
+            max_cycle_states: 2_000_000,
         }
     }
 }
@@ -96,6 +101,9 @@ pub struct Finding<P: Protocol> {
     pub expectation: Expectation,
     /// From an initial state to the state that shows it.
     pub path: Vec<PathStep<P>>,
+    /// For a run that goes on for ever (a fair cycle on which an `eventually` property never
+    /// holds): the position in `path` of the state the path's last step returns to.
+    pub loop_start: Option<usize>,
 }
 
 /// The result of a check.
@@ -119,6 +127,9 @@ pub struct CheckResult<P: Protocol> {
     /// If breadth-first search handed over to depth-first search because a level exceeded
     /// `max_frontier` states, the depth of that level.
     pub switched_to_dfs_at: Option<usize>,
+    /// True if every `eventually` property was also checked against fair cycles (false when
+    /// the search was not complete, or more than `max_cycle_states` states had to be kept).
+    pub cycles_checked: bool,
 }
 
 struct Entry<P: Protocol> {
@@ -285,6 +296,7 @@ where
                 property: p.name,
                 expectation: p.expectation,
                 path: path_to(i),
+                loop_start: None,
             }),
             (Expectation::Sometimes, false) => {
                 if complete {
@@ -292,6 +304,7 @@ where
                         property: p.name,
                         expectation: p.expectation,
                         path: Vec::new(),
+                        loop_start: None,
                     });
                 }
             }
@@ -299,9 +312,31 @@ where
                 property: p.name,
                 expectation: p.expectation,
                 path: path_to(i),
+                loop_start: None,
             }),
             (_, false) => {}
         }
+    }
+    // Runs that go on for ever: fair cycles that avoid an `eventually` property.
+    let mut cycles_checked = complete;
+    if complete {
+        for (i, p) in model.properties.iter().enumerate() {
+            if p.expectation != Expectation::Eventually || ex.found[i] {
+                continue;
+            }
+            match crate::liveness::fair_cycle(model, i, opts.max_cycle_states) {
+                crate::liveness::Cycles::None => {}
+                crate::liveness::Cycles::TooLarge => cycles_checked = false,
+                crate::liveness::Cycles::Found(lasso) => violations.push(Finding {
+                    property: p.name,
+                    expectation: p.expectation,
+                    path: crate::trace::replay(model, &lasso.path).expect("a lasso replays"),
+                    loop_start: Some(lasso.loop_start),
+                }),
+            }
+        }
+    } else if model.eventually_mask() == 0 {
+        cycles_checked = true;
     }
     CheckResult {
         unique_states: ex.unique,
@@ -312,6 +347,7 @@ where
         discoveries,
         visited_bytes: ex.visited_bytes,
         switched_to_dfs_at: ex.switched_at,
+        cycles_checked,
     }
 }
 

@@ -538,6 +538,7 @@ fn cmd_check(a: CheckArgs) -> Result<ExitCode, LabError> {
         max_depth: a.max_depth.or(entry.default_max_depth),
         max_states: a.max_states,
         max_frontier: Some(a.max_frontier),
+        ..Default::default()
     };
     let start = std::time::Instant::now();
     let tty = std::io::stderr().is_terminal();
@@ -578,6 +579,7 @@ fn cmd_check(a: CheckArgs) -> Result<ExitCode, LabError> {
                      "network": spec.network.map(|n| n.name()), "symmetry": spec.symmetry},
             "property": v.property,
             "expectation": v.expectation,
+            "loop_start": v.loop_start,
             "steps": v.path.iter().zip(&v.steps).map(|(i, d)| json!({"index": i.index, "step": d})).collect::<Vec<_>>(),
         });
         std::fs::write(
@@ -642,7 +644,17 @@ fn cmd_check(a: CheckArgs) -> Result<ExitCode, LabError> {
                 v.steps.len()
             );
             for (k, st) in v.steps.iter().enumerate() {
-                println!("    {k:>3}. {st}");
+                let mark = if v.loop_start == Some(k) {
+                    " <- loop"
+                } else {
+                    ""
+                };
+                println!("    {k:>3}. {st}{mark}");
+            }
+            if let Some(k) = v.loop_start {
+                println!(
+                    "         ... back in the state after step {k}: a fair run that repeats for ever"
+                );
             }
             if let Some(f) = f {
                 println!("    saved: {f} (replay: synod sim --replay {f}; diagram beside it)");

@@ -44,6 +44,8 @@ pub struct FindingReport {
     pub path: Vec<StepIndex>,
     /// A space-time diagram of the path.
     pub svg: String,
+    /// For a run that loops for ever: the step the path's last step returns to.
+    pub loop_start: Option<usize>,
 }
 
 /// The outcome of `synod check`, independent of the protocol's types.
@@ -70,6 +72,9 @@ pub struct CheckOutcome {
     /// The depth at which breadth-first search, its level grown beyond `--max-frontier`,
     /// went on depth-first.
     pub switched_to_dfs_at: Option<usize>,
+    /// Were `eventually` properties also checked against fair cycles (runs that go on for
+    /// ever)? False when the search was bounded or the cycle search too large.
+    pub cycles_checked: bool,
 }
 
 impl CheckOutcome {
@@ -84,8 +89,10 @@ impl CheckOutcome {
             "complete": self.complete,
             "visited_bytes": self.visited_bytes,
             "switched_to_dfs_at": self.switched_to_dfs_at,
+            "cycles_checked": self.cycles_checked,
             "violations": self.violations.iter().zip(trace_files).map(|(v, f)| json!({
                 "property": v.property, "expectation": v.expectation, "steps": v.steps.len(), "trace_file": f,
+                "loop_start": v.loop_start,
             })).collect::<Vec<_>>(),
             "discoveries": self.discoveries.iter().map(|d| json!({"property": d.property, "steps": d.steps.len()})).collect::<Vec<_>>(),
         })
@@ -180,10 +187,14 @@ fn finding_report<P: Protocol>(name: &str, model: &Model<P>, f: &Finding<P>) -> 
             &trace,
             &synod_viz::lamport::DiagramOptions {
                 title: format!(
-                    "{name}: {} {} — counterexample ({} steps)",
+                    "{name}: {} {} — counterexample ({} steps{})",
                     f.expectation.name(),
                     f.property,
-                    f.path.len()
+                    f.path.len(),
+                    match f.loop_start {
+                        Some(k) => format!("; then back to step {k}, for ever"),
+                        None => String::new(),
+                    }
                 ),
                 ..Default::default()
             },
@@ -195,6 +206,7 @@ fn finding_report<P: Protocol>(name: &str, model: &Model<P>, f: &Finding<P>) -> 
         steps,
         path: indices(&f.path),
         svg,
+        loop_start: f.loop_start,
     }
 }
 
@@ -230,6 +242,7 @@ where
             .collect(),
         visited_bytes: r.visited_bytes,
         switched_to_dfs_at: r.switched_to_dfs_at,
+        cycles_checked: r.cycles_checked,
     }
 }
 
