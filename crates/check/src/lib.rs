@@ -19,6 +19,7 @@ pub mod fpset;
 pub mod liveness;
 pub mod model;
 pub mod props;
+pub mod rounds;
 pub mod search;
 pub mod shared;
 pub mod state;
@@ -27,6 +28,7 @@ pub mod trace;
 
 pub use model::{CheckProperty, ClientProgram, Expectation, Model, NetworkKind};
 pub use props::{linearizable, sequentially_consistent};
+pub use rounds::{RoundExplorer, RoundProperty, RoundReport, RoundView};
 pub use search::{check, CheckOptions, CheckResult, Finding, PathStep, Progress, Search};
 pub use shared::Shared;
 pub use state::{CheckState, ClientSlot, Envelope, HistEvent, NodeSlot, Step, Successor};

@@ -100,6 +100,18 @@ pub struct RoundCtx<'c, 'a, R: RoundProtocol> {
     ctx: &'c mut Ctx<'a, Lockstep<R>>,
 }
 
+impl<'c, 'a, R: RoundProtocol> RoundCtx<'c, 'a, R> {
+    /// The context of round `round` over `ctx`, the adapter's context: what [`Lockstep`] builds
+    /// for every round. Public so that other drivers of the round model (the round explorer of
+    /// `synod-check`) can call [`RoundProtocol::round`] directly: build a [`Ctx`] over an effect
+    /// list and a [`crate::Chooser`], wrap it, call `round`, then read the effects: each send
+    /// is an [`Effect::Send`](crate::Effect::Send) of a [`RoundMsg`] tagged with `round`, each
+    /// indication an [`Effect::Indicate`](crate::Effect::Indicate).
+    pub fn new(round: u32, ctx: &'c mut Ctx<'a, Lockstep<R>>) -> RoundCtx<'c, 'a, R> {
+        RoundCtx { round, ctx }
+    }
+}
+
 impl<R: RoundProtocol> RoundCtx<'_, '_, R> {
     /// This node.
     pub fn id(&self) -> NodeId {
@@ -145,10 +157,7 @@ impl<R: RoundProtocol> Lockstep<R> {
         ctx: &mut Ctx<'_, Self>,
     ) {
         let step = {
-            let mut rc = RoundCtx {
-                round: s.round,
-                ctx: &mut *ctx,
-            };
+            let mut rc = RoundCtx::new(s.round, &mut *ctx);
             self.inner.round(s.round, &mut s.inner, inbox, &mut rc)
         };
         match step {

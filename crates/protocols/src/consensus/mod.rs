@@ -9,6 +9,8 @@
 //! | protocol | failures | timing | what it guarantees |
 //! |---|---|---|---|
 //! | [`PaxosRegister`] (Lamport) | crash-stop, any minority | asynchronous (safety); no liveness without a leader | agreement, validity; linearizable write-once register |
+//! | [`Raft`] (Ongaro and Ousterhout) | crash-recovery (stable storage), any minority | asynchronous (safety); partial synchrony for liveness | election safety, log matching, leader completeness, state-machine safety; linearizable register |
+//! | [`FloodSet`] (Lynch §6.2), and [`FloodSet::early_deciding`] | crash-stop, f < n | synchronous rounds ([`synod_core::RoundProtocol`]) | termination in f + 1 rounds (early: min(f' + 2, f + 1)), validity, integrity, uniform agreement ([`floodset`]) |
 //!
 //! Paxos is *safe* in the asynchronous model with any number of crashes and over a network
 //! that loses, duplicates and reorders messages: no two servers ever decide different values.
@@ -51,11 +53,15 @@
 //! Rodrigues (CGR), ch. 5 (consensus, uniform consensus, and the round-based "epoch" form of
 //! Paxos) and ch. 6 (consensus variants).
 
+pub mod floodset;
 pub mod paxos;
 pub mod properties;
+pub mod raft;
 
+pub use floodset::{Decide, FloodMsg, FloodSet, FloodState, ValueSet};
 pub use paxos::{Ballot, PaxosMsg, PaxosRegister, PaxosState, Proposal};
 pub use properties::{agreement_holds, decided_value};
+pub use raft::{Cmd, Entry, Raft, RaftDurable, RaftInd, RaftMsg, RaftState, RaftTimer, Role};
 
 /// A set of nodes of a run, as a bitmask: the quorum protocols of this crate count replies
 /// with it (Paxos promises and acceptances, ABD replies, two-phase-commit votes). Eight bytes,
