@@ -152,6 +152,33 @@ pub struct ClientProgram<P: Protocol> {
     pub ops: Vec<P::Request>,
 }
 
+/// A test on global states.
+pub type Within<P> = dyn Fn(&CheckState<P>) -> bool + Send + Sync;
+
+/// A bound on the state space, for protocols whose reachable space is infinite (terms, ballots
+/// and retransmissions grow for ever): states outside it are not explored. A search that is
+/// complete within a boundary has verified the protocol only for the runs that stay inside it,
+/// and says so.
+pub struct Boundary<P: Protocol> {
+    /// What the boundary allows, for reports, e.g. "terms <= 3, at most 4 messages in flight".
+    pub description: String,
+    /// True for states inside the boundary.
+    pub within: Arc<Within<P>>,
+}
+
+impl<P: Protocol> Boundary<P> {
+    /// A boundary described by `description`.
+    pub fn new(
+        description: impl Into<String>,
+        within: impl Fn(&CheckState<P>) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        Boundary {
+            description: description.into(),
+            within: Arc::new(within),
+        }
+    }
+}
+
 /// Everything the checker explores.
 pub struct Model<P: Protocol> {
     /// The protocol (its configuration).
@@ -196,6 +223,8 @@ pub struct Model<P: Protocol> {
     /// (every catalog property), and for terminal-state liveness. It is never applied to FIFO
     /// networks, where a delivered message unblocks the next one on its channel. Default: on.
     pub prune_ignored: bool,
+    /// States beyond this boundary are not explored (`None`: no boundary).
+    pub boundary: Option<Boundary<P>>,
 }
 
 impl<P: Protocol> Model<P> {
@@ -218,6 +247,7 @@ impl<P: Protocol> Model<P> {
             timers: true,
             symmetry: None,
             prune_ignored: true,
+            boundary: None,
         }
     }
 

@@ -130,6 +130,9 @@ pub struct CheckResult<P: Protocol> {
     /// True if every `eventually` property was also checked against fair cycles (false when
     /// the search was not complete, or more than `max_cycle_states` states had to be kept).
     pub cycles_checked: bool,
+    /// Some reachable state had a successor beyond the model's [`Model::boundary`]: the search
+    /// covered the runs inside it only.
+    pub boundary_hit: bool,
 }
 
 struct Entry<P: Protocol> {
@@ -210,6 +213,8 @@ struct Explored {
     bounded: bool,
     /// The depth at which breadth-first search handed over to depth-first.
     switched_at: Option<usize>,
+    /// Some state had a successor beyond the model's boundary.
+    cut: bool,
     unique: u64,
     visited_bytes: usize,
 }
@@ -247,6 +252,7 @@ where
                     drop(visited);
                     let mut more = dfs(model, opts, sharded, frontier, &ex, progress);
                     more.switched_at = ex.switched_at;
+                    more.cut |= ex.cut;
                     more
                 }
                 None => ex,
@@ -278,6 +284,7 @@ where
                 stop,
                 bounded: false,
                 switched_at: None,
+                cut: false,
                 unique: 0,
                 visited_bytes: 0,
             };
@@ -348,6 +355,7 @@ where
         visited_bytes: ex.visited_bytes,
         switched_to_dfs_at: ex.switched_at,
         cycles_checked,
+        boundary_hit: ex.cut,
     }
 }
 
@@ -374,6 +382,7 @@ where
     let mut stop = false;
     let mut bounded = false;
     let mut switched_at = None;
+    let mut cut = false;
     let mut frontier = Vec::new();
     for (s, ebits) in initial {
         stats.total_states += 1;
@@ -401,6 +410,7 @@ where
         let mut next = Vec::new();
         for part in expanded {
             stats.total_states += part.generated;
+            cut |= part.cut;
             for terminal_fail in part.terminal {
                 for p in terminal_fail {
                     if !found[p] {
@@ -438,6 +448,7 @@ where
         stop,
         bounded,
         switched_at,
+        cut,
         unique: visited.len() as u64,
         visited_bytes: visited.bytes(),
     };
@@ -463,6 +474,8 @@ struct DfsShared<'m, P: Protocol> {
     wake: Condvar,
     /// Workers waiting for work (a cheap hint for the busy ones to share theirs).
     hungry: AtomicUsize,
+    /// Some state had a successor beyond the model's boundary.
+    cut: AtomicBool,
     stop: AtomicBool,
     bounded: AtomicBool,
     found: AtomicU64,
@@ -547,10 +560,13 @@ impl<P: Protocol> DfsShared<'_, P> {
                 continue;
             }
             succ.clear();
-            model.successors(&entry.state, &mut succ);
+            let cut = model.successors(&entry.state, &mut succ);
+            if cut {
+                self.cut.store(true, Ordering::Relaxed);
+            }
             generated += succ.len() as u64;
             deepest = deepest.max(entry.depth as usize);
-            if succ.is_empty() {
+            if succ.is_empty() && !cut {
                 self.flag(ev_mask & !entry.ebits, true);
             }
             for s in succ.drain(..) {
@@ -645,6 +661,7 @@ where
         }),
         wake: Condvar::new(),
         hungry: AtomicUsize::new(0),
+        cut: AtomicBool::new(before.cut),
         stop: AtomicBool::new(before.stop),
         bounded: AtomicBool::new(before.bounded),
         found: AtomicU64::new(found_before),
@@ -676,6 +693,7 @@ where
         stop: shared.stop.load(Ordering::Relaxed) && !shared.bounded.load(Ordering::Relaxed),
         bounded: shared.bounded.load(Ordering::Relaxed),
         switched_at: None,
+        cut: shared.cut.load(Ordering::Relaxed),
         unique: stats.unique_states,
         visited_bytes: shared.visited.bytes(),
     }
@@ -709,6 +727,8 @@ struct LevelPart<P: Protocol> {
     candidates: Vec<Candidate<P>>,
     /// Terminal states (no successor) with the eventually-properties they never satisfied.
     terminal: Vec<Vec<usize>>,
+    /// Some successor lay beyond the model's boundary.
+    cut: bool,
 }
 
 fn expand_slice<P: Protocol>(
@@ -721,6 +741,7 @@ fn expand_slice<P: Protocol>(
         generated: 0,
         candidates: Vec::new(),
         terminal: Vec::new(),
+        cut: false,
     };
     let mut succ: Vec<Successor<P>> = Vec::new();
     // States this worker already produced in this level: later copies are skipped here rather
@@ -728,9 +749,10 @@ fn expand_slice<P: Protocol>(
     let mut seen = FpSet::with_capacity(slice.len() * 2);
     for entry in slice {
         succ.clear();
-        model.successors(&entry.state, &mut succ);
+        let cut = model.successors(&entry.state, &mut succ);
+        part.cut |= cut;
         part.generated += succ.len() as u64;
-        if succ.is_empty() {
+        if succ.is_empty() && !cut {
             let missing = model.eventually_mask() & !entry.ebits;
             if missing != 0 {
                 part.terminal.push(bits(missing).collect());
@@ -811,9 +833,9 @@ impl Goal {
 
     /// Is a state with eventually-bits `ebits` and successors `succ` a goal, judged when it is
     /// expanded?
-    fn ended<P: Protocol>(self, ebits: u64, succ: &[Successor<P>]) -> bool {
+    fn ended<P: Protocol>(self, ebits: u64, succ: &[Successor<P>], cut: bool) -> bool {
         match self {
-            Goal::EndsWithout(p) => succ.is_empty() && ebits & (1 << p) == 0,
+            Goal::EndsWithout(p) => succ.is_empty() && !cut && ebits & (1 << p) == 0,
             _ => false,
         }
     }
@@ -847,8 +869,8 @@ fn rebuild_path<P: Protocol>(model: &Model<P>, goal: Goal, has_ev: bool) -> Vec<
         let mut next = Vec::new();
         for (key, ebits, s) in &frontier {
             succ.clear();
-            model.successors(s, &mut succ);
-            if goal.ended(*ebits, &succ) {
+            let cut = model.successors(s, &mut succ);
+            if goal.ended(*ebits, &succ, cut) {
                 target = Some(*key);
                 break 'search;
             }

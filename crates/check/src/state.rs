@@ -283,15 +283,36 @@ impl<P: Protocol> Model<P> {
         states
     }
 
-    /// Every successor of `s`, in a deterministic order: deliveries (and losses), timers,
-    /// crashes, recoveries, client invocations.
-    pub fn successors(&self, s: &CheckState<P>, out: &mut Vec<Successor<P>>) {
-        self.successors_impl(s, out, false)
+    /// Every successor of `s` within the model's boundary, in a deterministic order:
+    /// deliveries (and losses), timers, crashes, recoveries, client invocations. Returns true if
+    /// some successor was left out because it lies beyond the boundary ([`Model::boundary`]).
+    pub fn successors(&self, s: &CheckState<P>, out: &mut Vec<Successor<P>>) -> bool {
+        self.successors_within(s, out, false)
     }
 
     /// Like [`Model::successors`], also keeping each handler's effects (to draw a path).
-    pub fn successors_traced(&self, s: &CheckState<P>, out: &mut Vec<Successor<P>>) {
-        self.successors_impl(s, out, true)
+    pub fn successors_traced(&self, s: &CheckState<P>, out: &mut Vec<Successor<P>>) -> bool {
+        self.successors_within(s, out, true)
+    }
+
+    fn successors_within(
+        &self,
+        s: &CheckState<P>,
+        out: &mut Vec<Successor<P>>,
+        capture: bool,
+    ) -> bool {
+        let start = out.len();
+        self.successors_impl(s, out, capture);
+        let Some(b) = &self.boundary else {
+            return false;
+        };
+        let before = out.len();
+        let mut k = 0;
+        out.retain(|x| {
+            k += 1;
+            k <= start || (b.within)(&x.state)
+        });
+        out.len() < before
     }
 
     fn successors_impl(&self, s: &CheckState<P>, out: &mut Vec<Successor<P>>, capture: bool) {

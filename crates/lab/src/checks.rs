@@ -5,13 +5,13 @@
 use crate::{LabError, Topic};
 use serde_json::{json, Value};
 use synod_check::{
-    check, indices, path_trace, replay, CheckOptions, CheckProperty, CheckState, ClientProgram,
-    Expectation, Finding, HistEvent, Model, NetworkKind, Progress, StepIndex,
+    check, indices, path_trace, replay, Boundary, CheckOptions, CheckProperty, CheckState,
+    ClientProgram, Expectation, Finding, HistEvent, Model, NetworkKind, Progress, StepIndex,
 };
 use synod_consistency::specs::{Register, RegisterOp as SpecOp, RegisterRet as SpecRet};
 use synod_core::{LinkDeliver, LinkSend, ModelHeader, NodeId, Protocol};
 use synod_protocols::commit::{self, Outcome, TwoPcIndication, TwoPcRequest, TwoPhaseCommit};
-use synod_protocols::consensus::{self, PaxosRegister};
+use synod_protocols::consensus::{self, raft, PaxosRegister, Raft};
 use synod_protocols::election::{self, arrangement, BullyRequest, ElectionIndication};
 use synod_protocols::link;
 use synod_protocols::register::{Abd, RegisterOp, RegisterReq, RegisterResp, RegisterRet};
@@ -406,6 +406,73 @@ fn nodes(spec: &CheckSpec, default: usize, min: usize, max: usize) -> Result<usi
     Ok(n)
 }
 
+/// The bound `synod check raft` explores within: Raft's terms grow with every election and its
+/// heartbeats add messages for ever, so the reachable space is infinite.
+pub const RAFT_MAX_TERM: u64 = 4;
+/// Messages in flight at most, in `synod check raft`.
+pub const RAFT_MAX_IN_FLIGHT: usize = 4;
+
+/// Raft with two clients, each writing once at its own server (servers other than the leader
+/// redirect, so the checker explores invoking each write at every moment, leader or not).
+fn raft_model(protocol: Raft, spec: &CheckSpec) -> Result<Model<Raft>, LabError> {
+    let n = nodes(spec, 3, 3, 5)?;
+    let clients = spec.clients.unwrap_or(2);
+    if !(1..=3).contains(&clients) {
+        return Err(LabError::new(format!(
+            "--clients {clients} is out of range 1..=3"
+        )));
+    }
+    let mut m = Model::new(protocol.with_timeout_choices(1), n)
+        .property(CheckProperty::always(
+            "state machine safety",
+            |_, s: &CheckState<Raft>| raft::state_machine_safety(&s.node_states()),
+        ))
+        .property(CheckProperty::always(
+            "election safety",
+            |_, s: &CheckState<Raft>| raft::election_safety(&s.node_states()),
+        ))
+        .property(CheckProperty::always(
+            "log matching",
+            |_, s: &CheckState<Raft>| raft::log_matching(&s.node_states()),
+        ))
+        .property(CheckProperty::sometimes(
+            "an entry is committed",
+            |_, s: &CheckState<Raft>| {
+                s.nodes
+                    .iter()
+                    .any(|n| n.state.as_ref().is_some_and(|r| r.commit > 0))
+            },
+        ));
+    m.clients = (0..clients)
+        .map(|c| ClientProgram {
+            id: c as u64,
+            node: NodeId((c % n) as u32),
+            ops: vec![RegisterReq::Write {
+                client: c as u64,
+                value: c as u64 + 1,
+            }],
+        })
+        .collect();
+    m.response_of = |r: &raft::RaftInd| match r {
+        raft::RaftInd::Client(resp) => Some(resp.client()),
+        _ => None,
+    };
+    // Stale messages (from an older term) are ignored by their receiver; delivering them must
+    // still remove them, or they would fill the in-flight budget for ever.
+    m.prune_ignored = false;
+    m.boundary = Some(Boundary::new(
+        format!("terms <= {RAFT_MAX_TERM}, at most {RAFT_MAX_IN_FLIGHT} messages in flight"),
+        |s: &CheckState<Raft>| {
+            s.network.len() <= RAFT_MAX_IN_FLIGHT
+                && s.nodes
+                    .iter()
+                    .all(|n| n.state.as_ref().is_none_or(|r| r.term <= RAFT_MAX_TERM))
+        },
+    ));
+    apply_spec(&mut m, spec);
+    Ok(m)
+}
+
 fn two_pc_model(spec: &CheckSpec) -> Result<Model<TwoPhaseCommit>, LabError> {
     let n = nodes(spec, 3, 2, 5)?;
     let mut m = Model::new(TwoPhaseCommit::new(n - 1), n)
@@ -541,6 +608,8 @@ pub fn check_entries() -> Vec<CheckEntry> {
         entry!("paxos-forgets-promise", Topic::Consensus, "canary: an acceptor that accepts below its promise; the checker finds two values chosen", None, |spec: &CheckSpec| paxos_model(PaxosRegister::canary_forgets_promise(), spec)),
         entry!("abd", Topic::SharedMemory, "ABD multi-writer atomic register on majority quorums, C clients each write then read: linearizable", None, |spec: &CheckSpec| register_model(Abd::new(), spec, 2)),
         entry!("abd-no-write-back", Topic::SharedMemory, "canary: ABD reads without write-back; 2 clients cannot show a new/old inversion, so it runs 3: the checker finds a non-linearizable history", None, |spec: &CheckSpec| register_model(Abd::canary_no_write_back(), spec, 3)),
+        entry!("raft", Topic::Consensus, "Raft, 2 clients writing once, within terms <= 4 and 3 messages in flight: state machine safety, election safety, log matching", None, |spec: &CheckSpec| raft_model(Raft::new().with_noop(false), spec)),
+        entry!("raft-figure8", Topic::Consensus, "canary: Raft committing earlier-term entries by counting replicas (the paper's Figure 8); the checker finds a committed entry overwritten", None, |spec: &CheckSpec| raft_model(Raft::canary_figure8(), spec)),
         entry!("two-phase-commit", Topic::Consensus, "2PC, coordinator n0: atomicity always; with --crashes 1 the blocked participants show as a liveness violation", None, two_pc_model),
         entry!("perfect-link", Topic::Links, "retransmit + ack + dedup over a lossy network: no duplication, no creation (bounded: retransmissions are unbounded)", Some(12), |spec: &CheckSpec| -> Result<_, LabError> {
             let mut m = link_model(link::PerfectLink::<u64>::new(synod_core::Duration::from_millis(50)), nodes(spec, 2, 2, 3)?, spec.clients.unwrap_or(2));
