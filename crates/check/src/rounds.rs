@@ -30,6 +30,31 @@
 //! deterministic given their answers (the [driver contract](synod_core::Protocol#driver-contract)).
 //! Each process's `ctx.now()` is `round` seconds.
 //!
+//! # Byzantine processes
+//!
+//! [`RoundExplorer::byzantine()`] names a set of *traitors* and a *forgery* function. A traitor
+//! runs the protocol's own (honest) code, which yields the messages it would send; the explorer
+//! then lets the adversary replace each of them, towards each loyal recipient separately, by any
+//! of the candidates `forge(round, from, to, &honest)` returns: `None` (the message is not
+//! sent) or `Some(m)` (m is sent instead). Every combination of candidates for every loyal
+//! recipient is explored, independently per recipient (a traitor may tell every recipient
+//! something different), as are the choices of all traitors together (they collude). An empty
+//! candidate list stands for the honest message alone.
+//!
+//! What this covers is up to the forgery function: for a protocol whose recipients accept, from
+//! a given sender in a given round, at most one message per "slot" (a path of a relay tree, a
+//! position of a vector) and whose honest senders fill every slot, offering every value of the
+//! finite domain plus `None` for each honest message explores *every* Byzantine behaviour, since
+//! any other message would be ignored or duplicate a slot. Messages between traitors are
+//! delivered as the honest code sent them: the coalition needs no lies among itself, and a
+//! traitor's own state matters only through the honest messages handed to `forge` (make the
+//! candidates depend only on their shape, not their contents, and it does not matter at all).
+//! Traitors are not crashed by the crash adversary (silence is one of their choices), the crash
+//! budget applies to loyal processes, and properties see no state and no indications of a
+//! traitor ([`RoundView::state`], [`RoundView::indications`]): they speak of loyal processes.
+//! Counterexamples list, per round, what each traitor sent each loyal recipient next to what its
+//! honest code would have sent ([`RoundStep::forged`]).
+//!
 //! # The search
 //!
 //! Breadth-first, one round at a time. A global state is what holds *after* every live
@@ -215,15 +240,33 @@ impl<R: RoundProtocol> RoundView<'_, R> {
             .count()
     }
 
-    /// `p`'s state after its last step, or `None` if it crashed.
+    /// `p`'s state after its last step, or `None` if it crashed or is a traitor
+    /// ([`RoundExplorer::byzantine()`]: a traitor's state is no more than what its honest code
+    /// would hold).
     pub fn state(&self, p: NodeId) -> Option<&R::State> {
         let s = &self.nodes[p.index()];
-        (!matches!(s.status, NodeStatus::Crashed { .. })).then_some(&s.state)
+        (!matches!(s.status, NodeStatus::Crashed { .. }) && !s.traitor).then_some(&s.state)
     }
 
-    /// Everything `p` indicated so far, with the round of each, in order.
+    /// Everything `p` indicated so far, with the round of each, in order (nothing for a
+    /// traitor: what its honest code indicated means nothing).
     pub fn indications(&self, p: NodeId) -> &[(u32, R::Indication)] {
-        &self.nodes[p.index()].inds
+        let s = &self.nodes[p.index()];
+        if s.traitor {
+            &[]
+        } else {
+            &s.inds
+        }
+    }
+
+    /// True if `p` is one of the traitors of [`RoundExplorer::byzantine()`].
+    pub fn traitor(&self, p: NodeId) -> bool {
+        self.nodes[p.index()].traitor
+    }
+
+    /// True if `p` is loyal: not a traitor (it may still have crashed).
+    pub fn loyal(&self, p: NodeId) -> bool {
+        !self.traitor(p)
     }
 }
 
@@ -257,6 +300,43 @@ pub struct RoundStep {
     /// Answers to `choose` in the steps of round `round + 1` (processes that chose nothing are
     /// left out).
     pub choices: Vec<Choices>,
+    /// What the traitors sent the loyal recipients in place of their honest messages of round
+    /// `round` (empty without traitors).
+    pub forged: Vec<Forgery>,
+}
+
+/// One message of a traitor in a counterexample: what its honest code sent `to`, and what the
+/// adversary made it send instead. Messages are shown with their `Debug` form.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Forgery {
+    /// The traitor.
+    pub from: NodeId,
+    /// The loyal recipient.
+    pub to: NodeId,
+    /// The message its honest code sent.
+    pub honest: String,
+    /// The message sent instead, or `None` if nothing was.
+    pub sent: Option<String>,
+}
+
+impl fmt::Display for Forgery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.sent {
+            Some(m) if *m == self.honest => {
+                write!(f, "traitor {} tells {} {m} (as honest)", self.from, self.to)
+            }
+            Some(m) => write!(
+                f,
+                "traitor {} tells {} {m} (honest: {})",
+                self.from, self.to, self.honest
+            ),
+            None => write!(
+                f,
+                "traitor {} sends {} nothing (honest: {})",
+                self.from, self.to, self.honest
+            ),
+        }
+    }
 }
 
 /// How one process ended in a counterexample.
@@ -266,8 +346,10 @@ pub struct NodeOutcome<I> {
     pub node: NodeId,
     /// Running, halted or crashed.
     pub status: NodeStatus,
-    /// What it indicated, with the round of each.
+    /// What it indicated, with the round of each (nothing for a traitor).
     pub indications: Vec<(u32, I)>,
+    /// True if it is a traitor ([`RoundExplorer::byzantine()`]).
+    pub traitor: bool,
 }
 
 /// A run of the round model that breaks a property.
@@ -303,7 +385,7 @@ impl<I: fmt::Debug> fmt::Display for RoundCounterexample<I> {
         )?;
         fmt_choices(f, 0, &self.initial_choices)?;
         for s in &self.steps {
-            if s.crashes.is_empty() {
+            if s.crashes.is_empty() && s.forged.is_empty() {
                 writeln!(f, "  round {}: no crash", s.round)?;
             }
             for c in &s.crashes {
@@ -320,10 +402,14 @@ impl<I: fmt::Debug> fmt::Display for RoundCounterexample<I> {
                     }
                 )?;
             }
+            for g in &s.forged {
+                writeln!(f, "  round {}: {g}", s.round)?;
+            }
             fmt_choices(f, s.round + 1, &s.choices)?;
         }
         for o in &self.nodes {
-            write!(f, "  {}: {}", o.node, o.status)?;
+            let traitor = if o.traitor { " (traitor)" } else { "" };
+            write!(f, "  {}{traitor}: {}", o.node, o.status)?;
             for (r, i) in &o.indications {
                 write!(f, "; {i:?} in round {r}")?;
             }
@@ -351,6 +437,8 @@ pub struct RoundReport<I> {
     pub n: usize,
     /// The crash budget.
     pub max_crashes: usize,
+    /// The traitors whose messages were forged (empty without [`RoundExplorer::byzantine()`]).
+    pub traitors: Vec<NodeId>,
     /// The last round explored.
     pub max_round: u32,
     /// True if symmetric states were merged.
@@ -383,9 +471,15 @@ impl<I: fmt::Debug> fmt::Display for RoundReport<I> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "round model: n={} crashes≤{} rounds≤{}{}: {} states, {} transitions, {} final states, {} executions, {}",
+            "round model: n={} crashes≤{}{} rounds≤{}{}: {} states, {} transitions, {} final states, {} executions, {}",
             self.n,
             self.max_crashes,
+            if self.traitors.is_empty() {
+                String::new()
+            } else {
+                let t: Vec<String> = self.traitors.iter().map(|p| p.to_string()).collect();
+                format!(" traitors {{{}}}", t.join(", "))
+            },
             self.max_round,
             if self.symmetric { " (symmetry)" } else { "" },
             self.states,
@@ -417,11 +511,83 @@ pub struct RoundExplorer<R: RoundProtocol> {
     pub symmetric: bool,
     /// The properties judged.
     pub properties: Vec<RoundProperty<R>>,
+    /// Byzantine processes and the messages they may send, if any (see
+    /// [`RoundExplorer::byzantine()`]).
+    pub byzantine: Option<Byzantine<R>>,
 }
+
+/// Which messages a traitor may send in place of one of its honest messages `M`:
+/// `forge(round, from, to, &honest)` lists the candidates, `None` for "no message".
+type ForgeFn<M> = dyn Fn(u32, NodeId, NodeId, &M) -> Vec<Option<M>> + Send + Sync;
+
+/// The Byzantine adversary of a [`RoundExplorer`]: the traitors and the candidates for each of
+/// their messages (see the [module documentation](self#byzantine-processes)).
+pub struct Byzantine<R: RoundProtocol> {
+    /// The traitors, in id order, without repetition.
+    pub traitors: Vec<NodeId>,
+    forge: Arc<ForgeFn<R::Msg>>,
+}
+
+impl<R: RoundProtocol> Byzantine<R> {
+    /// Traitors `traitors`, whose every honest message `honest` of round `round` from `from` to a
+    /// loyal `to` may be replaced by any of `forge(round, from, to, &honest)` (`None`: nothing
+    /// is sent; an empty list: the honest message only).
+    pub fn new(
+        traitors: impl IntoIterator<Item = NodeId>,
+        forge: impl Fn(u32, NodeId, NodeId, &R::Msg) -> Vec<Option<R::Msg>> + Send + Sync + 'static,
+    ) -> Byzantine<R> {
+        let mut traitors: Vec<NodeId> = traitors.into_iter().collect();
+        traitors.sort_unstable();
+        traitors.dedup();
+        Byzantine {
+            traitors,
+            forge: Arc::new(forge),
+        }
+    }
+
+    /// The candidates for the honest message `honest` of round `round` from `from` to `to`.
+    pub fn candidates(
+        &self,
+        round: u32,
+        from: NodeId,
+        to: NodeId,
+        honest: &R::Msg,
+    ) -> Vec<Option<R::Msg>> {
+        let c = (self.forge)(round, from, to, honest);
+        if c.is_empty() {
+            vec![Some(honest.clone())]
+        } else {
+            c
+        }
+    }
+}
+
+impl<R: RoundProtocol> Clone for Byzantine<R> {
+    fn clone(&self) -> Self {
+        Byzantine {
+            traitors: self.traitors.clone(),
+            forge: Arc::clone(&self.forge),
+        }
+    }
+}
+
+impl<R: RoundProtocol> fmt::Debug for Byzantine<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Byzantine")
+            .field("traitors", &self.traitors)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A traitor's message as a recipient got it: (traitor, honest message, message sent or none).
+type Forged<M> = (NodeId, M, Option<M>);
 
 /// A process's part of a global state.
 struct Slot<R: RoundProtocol> {
     status: NodeStatus,
+    /// True for a traitor (part of the hash, so a traitor is never merged with a loyal process
+    /// under symmetry).
+    traitor: bool,
     /// Its state after its last step (kept for crashed processes, not part of their hash).
     state: R::State,
     /// The messages of its last step, if they are still to be delivered.
@@ -436,6 +602,9 @@ struct Slot<R: RoundProtocol> {
     summary: u64,
     /// The answers its last step got (for counterexamples).
     answers: Vec<usize>,
+    /// What the traitors sent it in place of their honest messages before its last step (for
+    /// counterexamples; not part of the hash).
+    forged: Vec<Forged<R::Msg>>,
 }
 
 /// The status kinds hashed: when a process crashed or halted is not part of the state, but
@@ -453,6 +622,7 @@ fn status_tag(status: NodeStatus, round: u32) -> u8 {
 impl<R: RoundProtocol> Slot<R> {
     fn new(
         status: NodeStatus,
+        traitor: bool,
         round: u32,
         state: R::State,
         out: Vec<(NodeId, R::Msg)>,
@@ -462,6 +632,10 @@ impl<R: RoundProtocol> Slot<R> {
         let tag = status_tag(status, round);
         let mut h = StableHasher::default();
         tag.hash(&mut h);
+        if traitor {
+            // Only for traitors, so runs without any hash as before.
+            0xB7u8.hash(&mut h);
+        }
         if tag != 3 {
             state.hash(&mut h);
         }
@@ -482,6 +656,7 @@ impl<R: RoundProtocol> Slot<R> {
         let summary = h.finish();
         Slot {
             status,
+            traitor,
             state,
             out,
             out_hashes,
@@ -489,6 +664,7 @@ impl<R: RoundProtocol> Slot<R> {
             base,
             summary,
             answers,
+            forged: Vec::new(),
         }
     }
 
@@ -497,6 +673,7 @@ impl<R: RoundProtocol> Slot<R> {
     fn settled(&self, status: NodeStatus, round: u32) -> Slot<R> {
         Slot::new(
             status,
+            self.traitor,
             round,
             self.state.clone(),
             Vec::new(),
@@ -507,7 +684,14 @@ impl<R: RoundProtocol> Slot<R> {
 }
 
 /// What [`RoundExplorer::expand`] calls with each successor and a way to describe the step.
-type Visit<'v, R, T> = dyn FnMut(Vec<Arc<Slot<R>>>, &dyn Fn() -> RoundStep) -> Option<T> + 'v;
+type Visit<'v, R, T> = dyn FnMut(Vec<Arc<Slot<R>>>, &dyn Fn() -> StepDesc<R>) -> Option<T> + 'v;
+
+/// A step of a counterexample as the search keeps it: the [`RoundStep`] without its
+/// forgeries, and the forgeries raw (recipient, then what it got), rendered only if reported.
+struct StepDesc<R: RoundProtocol> {
+    step: RoundStep,
+    forged: Vec<(NodeId, Forged<R::Msg>)>,
+}
 
 /// A process's possible next steps (one per sequence of answers to its choices).
 type Branches<R> = Rc<Vec<Arc<Slot<R>>>>;
@@ -517,16 +701,16 @@ struct GState<R: RoundProtocol> {
     nodes: Vec<Arc<Slot<R>>>,
     /// How many adversary/choice sequences reach it.
     paths: u128,
-    trail: Rc<Trail>,
+    trail: Rc<Trail<R>>,
     is_final: bool,
 }
 
 /// The steps that led to a state, shared with its ancestors.
-enum Trail {
+enum Trail<R: RoundProtocol> {
     /// The answers to `choose` in the steps of round 0.
     Init(Vec<Choices>),
     /// A round after the parent's.
-    Round(Rc<Trail>, RoundStep),
+    Round(Rc<Trail<R>>, StepDesc<R>),
 }
 
 /// Advances an odometer (last digit fastest) whose digit `k` ranges over `0..len(k)`; false
@@ -610,6 +794,7 @@ impl<R: RoundProtocol> RoundExplorer<R> {
             max_round: 64,
             symmetric: false,
             properties: Vec::new(),
+            byzantine: None,
         }
     }
 
@@ -638,8 +823,35 @@ impl<R: RoundProtocol> RoundExplorer<R> {
         self
     }
 
+    /// Makes `traitors` Byzantine: each message their honest code sends a loyal process may be
+    /// replaced by any of `forge(round, from, to, &honest)` (`None`: nothing is sent), every
+    /// combination explored (see the [module documentation](self#byzantine-processes)).
+    ///
+    /// # Panics
+    /// If a traitor is not one of the `n` processes.
+    pub fn byzantine(
+        mut self,
+        traitors: impl IntoIterator<Item = NodeId>,
+        forge: impl Fn(u32, NodeId, NodeId, &R::Msg) -> Vec<Option<R::Msg>> + Send + Sync + 'static,
+    ) -> Self {
+        let b = Byzantine::new(traitors, forge);
+        if let Some(t) = b.traitors.iter().find(|t| t.index() >= self.n) {
+            panic!("traitor {t} is not one of the {} processes", self.n);
+        }
+        self.byzantine = Some(b);
+        self
+    }
+
+    /// True if process `i` is a traitor.
+    fn is_traitor(&self, i: usize) -> bool {
+        self.byzantine
+            .as_ref()
+            .is_some_and(|b| b.traitors.iter().any(|t| t.index() == i))
+    }
+
     /// Runs process `me`'s step of `round` from `state` with `inbox`, once per sequence of
-    /// answers to its choices, in lexicographic order of answers.
+    /// answers to its choices, in lexicographic order of answers. `forged` says what traitors
+    /// did to the inbox (for counterexamples).
     fn step_all(
         &self,
         me: usize,
@@ -647,7 +859,9 @@ impl<R: RoundProtocol> RoundExplorer<R> {
         state: &R::State,
         inds: &[(u32, R::Indication)],
         inbox: &[(NodeId, R::Msg)],
+        forged: &[Forged<R::Msg>],
     ) -> Vec<Arc<Slot<R>>> {
+        let traitor = self.is_traitor(me);
         let mut results = Vec::new();
         let mut prefix: Vec<usize> = Vec::new();
         loop {
@@ -705,12 +919,51 @@ impl<R: RoundProtocol> RoundExplorer<R> {
                     p.push(answers[i] + 1);
                     p
                 });
-            results.push(Arc::new(Slot::new(
-                status, round, st, out, all_inds, answers,
-            )));
+            let mut slot = Slot::new(status, traitor, round, st, out, all_inds, answers);
+            slot.forged = forged.to_vec();
+            results.push(Arc::new(slot));
             match next {
                 Some(p) => prefix = p,
                 None => return results,
+            }
+        }
+    }
+
+    /// Process `me`'s steps of `round` from `slot` with `inbox`, whose entries at the positions
+    /// of `holes` come from traitors: once for every combination of their candidates (an
+    /// odometer, last hole fastest), each under every answer to its choices.
+    fn forged_steps(
+        &self,
+        me: usize,
+        round: u32,
+        slot: &Slot<R>,
+        inbox: &[(NodeId, R::Msg)],
+        holes: &[(usize, Vec<Option<R::Msg>>)],
+    ) -> Vec<Arc<Slot<R>>> {
+        if holes.is_empty() {
+            return self.step_all(me, round, &slot.state, &slot.inds, inbox, &[]);
+        }
+        let mut results = Vec::new();
+        let mut pick = vec![0usize; holes.len()];
+        loop {
+            let mut got = Vec::with_capacity(inbox.len());
+            let mut forged = Vec::with_capacity(holes.len());
+            let mut h = 0;
+            for (k, (from, m)) in inbox.iter().enumerate() {
+                if h < holes.len() && holes[h].0 == k {
+                    let sent = holes[h].1[pick[h]].clone();
+                    if let Some(x) = &sent {
+                        got.push((*from, x.clone()));
+                    }
+                    forged.push((*from, m.clone(), sent));
+                    h += 1;
+                } else {
+                    got.push((*from, m.clone()));
+                }
+            }
+            results.extend(self.step_all(me, round, &slot.state, &slot.inds, &got, &forged));
+            if !advance(&mut pick, |k| holes[k].1.len()) {
+                return results;
             }
         }
     }
@@ -789,7 +1042,7 @@ impl<R: RoundProtocol> RoundExplorer<R> {
         &self,
         round: u32,
         nodes: &[Arc<Slot<R>>],
-        trail: &Trail,
+        trail: &Trail<R>,
         (property, message): (String, String),
     ) -> RoundCounterexample<R::Indication> {
         let mut steps = Vec::new();
@@ -797,8 +1050,19 @@ impl<R: RoundProtocol> RoundExplorer<R> {
         let initial_choices = loop {
             match t {
                 Trail::Init(c) => break c.clone(),
-                Trail::Round(parent, step) => {
-                    steps.push(step.clone());
+                Trail::Round(parent, desc) => {
+                    let mut step = desc.step.clone();
+                    step.forged = desc
+                        .forged
+                        .iter()
+                        .map(|(to, (from, honest, sent))| Forgery {
+                            from: *from,
+                            to: *to,
+                            honest: format!("{honest:?}"),
+                            sent: sent.as_ref().map(|m| format!("{m:?}")),
+                        })
+                        .collect();
+                    steps.push(step);
                     t = parent;
                 }
             }
@@ -816,7 +1080,12 @@ impl<R: RoundProtocol> RoundExplorer<R> {
                 .map(|(i, s)| NodeOutcome {
                     node: NodeId(i as u32),
                     status: s.status,
-                    indications: s.inds.clone(),
+                    indications: if s.traitor {
+                        Vec::new()
+                    } else {
+                        s.inds.clone()
+                    },
+                    traitor: s.traitor,
                 })
                 .collect(),
         }
@@ -828,6 +1097,10 @@ impl<R: RoundProtocol> RoundExplorer<R> {
         let mut report = RoundReport {
             n,
             max_crashes: self.max_crashes,
+            traitors: self
+                .byzantine
+                .as_ref()
+                .map_or_else(Vec::new, |b| b.traitors.clone()),
             max_round: self.max_round,
             symmetric: self.symmetric,
             states: 0,
@@ -843,7 +1116,7 @@ impl<R: RoundProtocol> RoundExplorer<R> {
         let firsts: Vec<Vec<Arc<Slot<R>>>> = (0..n)
             .map(|i| {
                 let st = self.protocol.init(NodeId(i as u32), n);
-                self.step_all(i, 0, &st, &[], &[])
+                self.step_all(i, 0, &st, &[], &[], &[])
             })
             .collect();
         let mut frontier: Vec<GState<R>> = Vec::new();
@@ -953,11 +1226,13 @@ impl<R: RoundProtocol> RoundExplorer<R> {
         let running: u64 = (0..n)
             .filter(|&i| nodes[i].status == NodeStatus::Running)
             .fold(0, |m, i| m | bit(i));
-        // Processes that took this round's step and may crash while sending.
+        // Processes that took this round's step and may crash while sending (traitors do not:
+        // silence is one of their own choices).
         let crashable: Vec<usize> = (0..n)
             .filter(|&i| {
-                matches!(nodes[i].status, NodeStatus::Running)
-                    || nodes[i].status == NodeStatus::Halted { round }
+                (matches!(nodes[i].status, NodeStatus::Running)
+                    || nodes[i].status == NodeStatus::Halted { round })
+                    && !nodes[i].traitor
             })
             .collect();
         let crashed = nodes
@@ -994,20 +1269,26 @@ impl<R: RoundProtocol> RoundExplorer<R> {
             .collect();
         // Each receiver's next steps, by the set of senders that reach it.
         let mut cache: BTreeMap<(usize, u64), Branches<R>> = BTreeMap::new();
+        // A traitor's messages to a loyal receiver are forged: each is a "hole" of the inbox,
+        // filled with every candidate in turn.
         let mut next_steps = |j: usize, reach: u64| -> Branches<R> {
             Rc::clone(cache.entry((j, reach)).or_insert_with(|| {
                 let mut inbox = Vec::new();
+                let mut holes: Vec<(usize, Vec<Option<R::Msg>>)> = Vec::new();
                 for (i, x) in nodes.iter().enumerate() {
                     if reach & bit(i) != 0 {
-                        inbox.extend(
-                            x.out
-                                .iter()
-                                .filter(|(to, _)| to.index() == j)
-                                .map(|(_, m)| (NodeId(i as u32), m.clone())),
-                        );
+                        for (to, m) in x.out.iter().filter(|(to, _)| to.index() == j) {
+                            let from = NodeId(i as u32);
+                            if let (true, false, Some(b)) =
+                                (x.traitor, nodes[j].traitor, &self.byzantine)
+                            {
+                                holes.push((inbox.len(), b.candidates(round, from, *to, m)));
+                            }
+                            inbox.push((from, m.clone()));
+                        }
                     }
                 }
-                Rc::new(self.step_all(j, round + 1, &nodes[j].state, &nodes[j].inds, &inbox))
+                Rc::new(self.forged_steps(j, round + 1, &nodes[j], &inbox, &holes))
             }))
         };
 
@@ -1059,27 +1340,40 @@ impl<R: RoundProtocol> RoundExplorer<R> {
                         for (k, &(j, _)) in receivers.iter().enumerate() {
                             next[j] = Arc::clone(&branches[k][pick[k]]);
                         }
-                        let describe = || RoundStep {
-                            round,
-                            crashes: crash
-                                .iter()
-                                .enumerate()
-                                .map(|(k, &c)| Crash {
-                                    node: NodeId(c as u32),
-                                    reached: targets[k]
-                                        .iter()
-                                        .enumerate()
-                                        .filter(|(t, _)| sub[k] & (1 << *t) != 0)
-                                        .map(|(_, &j)| NodeId(j as u32))
-                                        .collect(),
-                                })
-                                .collect(),
-                            choices: Self::choices_of(
-                                receivers
+                        let describe = || StepDesc {
+                            step: RoundStep {
+                                round,
+                                crashes: crash
                                     .iter()
                                     .enumerate()
-                                    .map(|(k, &(j, _))| (j, &branches[k][pick[k]])),
-                            ),
+                                    .map(|(k, &c)| Crash {
+                                        node: NodeId(c as u32),
+                                        reached: targets[k]
+                                            .iter()
+                                            .enumerate()
+                                            .filter(|(t, _)| sub[k] & (1 << *t) != 0)
+                                            .map(|(_, &j)| NodeId(j as u32))
+                                            .collect(),
+                                    })
+                                    .collect(),
+                                choices: Self::choices_of(
+                                    receivers
+                                        .iter()
+                                        .enumerate()
+                                        .map(|(k, &(j, _))| (j, &branches[k][pick[k]])),
+                                ),
+                                forged: Vec::new(),
+                            },
+                            forged: receivers
+                                .iter()
+                                .enumerate()
+                                .flat_map(|(k, &(j, _))| {
+                                    branches[k][pick[k]]
+                                        .forged
+                                        .iter()
+                                        .map(move |g| (NodeId(j as u32), g.clone()))
+                                })
+                                .collect(),
                         };
                         if let Some(t) = visit(next, &describe) {
                             result = Some(t);

@@ -1,11 +1,14 @@
 //! The experiment registry.
 
 pub mod bully;
+pub mod byz_bound;
 pub mod fd_qos;
 pub mod fd_timeouts;
+pub mod gst_sweep;
 pub mod lcr_vs_hs;
 pub mod link_hierarchy;
 pub mod omega;
+pub mod paxos_duel;
 pub mod swim_vs_heartbeat;
 
 use crate::experiment::ExperimentEntry;
@@ -61,6 +64,24 @@ pub fn experiments() -> Vec<ExperimentEntry> {
             Topic::Election,
             "eventual leader Omega: who each node trusts over time; agreement after GST",
             omega::run,
+        ),
+        e(
+            "paxos-duel",
+            Topic::Consensus,
+            "dueling Paxos proposers livelock (ballots grow with the horizon); with Omega one leader decides in O(1) ballots after GST",
+            paxos_duel::run,
+        ),
+        e(
+            "gst-sweep",
+            Topic::Consensus,
+            "Omega-led Multi-Paxos and Chandra-Toueg for GST in 0..10 s: never unsafe, decision - GST bounded",
+            gst_sweep::run,
+        ),
+        e(
+            "byz-bound",
+            Topic::Consensus,
+            "Byzantine agreement with oral messages: OM(m) violated at n = 3f, safe at n = 3f+1",
+            byz_bound::run,
         ),
     ]
 }

@@ -11,6 +11,9 @@
 //! | [`PaxosRegister`] (Lamport) | crash-stop, any minority | asynchronous (safety); no liveness without a leader | agreement, validity; linearizable write-once register |
 //! | [`Raft`] (Ongaro and Ousterhout) | crash-recovery (stable storage), any minority | asynchronous (safety); partial synchrony for liveness | election safety, log matching, leader completeness, state-machine safety; linearizable register |
 //! | [`FloodSet`] (Lynch §6.2), and [`FloodSet::early_deciding`] | crash-stop, f < n | synchronous rounds ([`synod_core::RoundProtocol`]) | termination in f + 1 rounds (early: min(f' + 2, f + 1)), validity, integrity, uniform agreement ([`floodset`]) |
+//! | [`MultiPaxos`] (Lamport, "Paxos made simple" §3) | crash-recovery (stable storage), any minority | asynchronous (safety); Ω, so partial synchrony, for liveness ([`MultiPaxos::dueling`]: no oracle, may livelock) | agreement per slot, validity, log-prefix consistency; linearizable register ([`multipaxos`]) |
+//! | [`ChandraToueg`] (Chandra and Toueg 1996, rotating coordinator) | crash-stop, f < n/2 | asynchronous with ◇S (here ◇P from heartbeats), so partial synchrony for termination | uniform agreement, validity, integrity, termination ([`chandra_toueg`]) |
+//! | [`OralMessages`]: OM(m) (Lamport, Shostak and Pease; EIG form, Lynch §6.3) | Byzantine, f ≤ m, oral messages (no signatures), n > 3f | synchronous rounds ([`synod_core::RoundProtocol`]) | IC1 (loyal lieutenants agree), IC2 (they obey a loyal commander), termination in m + 1 rounds, Θ(n^(m+1)) messages ([`byzantine`]) |
 //!
 //! Paxos is *safe* in the asynchronous model with any number of crashes and over a network
 //! that loses, duplicates and reorders messages: no two servers ever decide different values.
@@ -53,12 +56,20 @@
 //! Rodrigues (CGR), ch. 5 (consensus, uniform consensus, and the round-based "epoch" form of
 //! Paxos) and ch. 6 (consensus variants).
 
+pub mod byzantine;
+pub mod chandra_toueg;
 pub mod floodset;
+pub mod multipaxos;
 pub mod paxos;
 pub mod properties;
 pub mod raft;
 
+pub use byzantine::{Decision, General, OmMsg, OmState, OralMessages, TraitorStrategy};
+pub use chandra_toueg::{ChandraToueg, CtInd, CtMsg, CtPhase, CtState, CtTimer, Proposals};
 pub use floodset::{Decide, FloodMsg, FloodSet, FloodState, ValueSet};
+pub use multipaxos::{
+    CmdId, Leadership, MpCmd, MpDurable, MpInd, MpMsg, MpPhase, MpState, MpTimer, MultiPaxos,
+};
 pub use paxos::{Ballot, PaxosMsg, PaxosRegister, PaxosState, Proposal};
 pub use properties::{agreement_holds, decided_value};
 pub use raft::{Cmd, Entry, Raft, RaftDurable, RaftInd, RaftMsg, RaftState, RaftTimer, Role};
