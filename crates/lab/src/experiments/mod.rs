@@ -4,6 +4,7 @@ pub mod bully;
 pub mod byz_bound;
 pub mod fd_qos;
 pub mod fd_timeouts;
+pub mod flp;
 pub mod gst_sweep;
 pub mod lcr_vs_hs;
 pub mod link_hierarchy;
@@ -82,6 +83,12 @@ pub fn experiments() -> Vec<ExperimentEntry> {
             Topic::Consensus,
             "Byzantine agreement with oral messages: OM(m) violated at n = 3f, safe at n = 3f+1",
             byz_bound::run,
+        ),
+        e(
+            "flp",
+            Topic::Consensus,
+            "FLP executed: a bivalent initial configuration, then a fair run in which every configuration stays bivalent",
+            flp::run,
         ),
     ]
 }

@@ -9,6 +9,7 @@
 //! | protocol | failures | timing | what it guarantees |
 //! |---|---|---|---|
 //! | [`PaxosRegister`] (Lamport) | crash-stop, any minority | asynchronous (safety); no liveness without a leader | agreement, validity; linearizable write-once register |
+//! | [`RetryPaxos`]: binary Paxos, every process proposes and retries | crash-stop, any minority | asynchronous, no oracle | agreement, validity; *not* termination (the FLP experiment's subject, [`retry_paxos`]) |
 //! | [`Raft`] (Ongaro and Ousterhout) | crash-recovery (stable storage), any minority | asynchronous (safety); partial synchrony for liveness | election safety, log matching, leader completeness, state-machine safety; linearizable register |
 //! | [`FloodSet`] (Lynch §6.2), and [`FloodSet::early_deciding`] | crash-stop, f < n | synchronous rounds ([`synod_core::RoundProtocol`]) | termination in f + 1 rounds (early: min(f' + 2, f + 1)), validity, integrity, uniform agreement ([`floodset`]) |
 //! | [`MultiPaxos`] (Lamport, "Paxos made simple" §3) | crash-recovery (stable storage), any minority | asynchronous (safety); Ω, so partial synchrony, for liveness ([`MultiPaxos::dueling`]: no oracle, may livelock) | agreement per slot, validity, log-prefix consistency; linearizable register ([`multipaxos`]) |
@@ -63,6 +64,7 @@ pub mod multipaxos;
 pub mod paxos;
 pub mod properties;
 pub mod raft;
+pub mod retry_paxos;
 
 pub use byzantine::{Decision, General, OmMsg, OmState, OralMessages, TraitorStrategy};
 pub use chandra_toueg::{ChandraToueg, CtInd, CtMsg, CtPhase, CtState, CtTimer, Proposals};
@@ -72,6 +74,7 @@ pub use multipaxos::{
 };
 pub use paxos::{Ballot, PaxosMsg, PaxosRegister, PaxosState, Proposal};
 pub use properties::{agreement_holds, decided_value};
+pub use retry_paxos::RetryPaxos;
 pub use raft::{Cmd, Entry, Raft, RaftDurable, RaftInd, RaftMsg, RaftState, RaftTimer, Role};
 
 /// A set of nodes of a run, as a bitmask: the quorum protocols of this crate count replies
