@@ -143,20 +143,19 @@ impl Protocol for RetryPaxos {
                 ctx.send(from, RetryMsg::Promise(b, s.accepted));
             }
             RetryMsg::Promise(b, acc) if s.ballot == Some(b) && s.value.is_none() => {
-                if s.replies.insert(from) {
-                    if acc > s.highest {
-                        s.highest = acc;
-                    }
-                    if s.replies.len() == majority(n) {
-                        if s.promised != b {
-                            return; // pre-empted meanwhile: wait for the retry
-                        }
-                        let v = s.highest.map_or(s.input, |(_, v)| v);
-                        s.value = Some(v);
-                        s.accepted = Some((b, v));
-                        s.replies = NodeSet::only(ctx.id());
-                        ctx.broadcast(RetryMsg::Accept(b, v));
-                    }
+                if !s.replies.insert(from) {
+                    return; // a duplicate
+                }
+                if acc > s.highest {
+                    s.highest = acc;
+                }
+                if s.replies.len() == majority(n) && s.promised == b {
+                    // (Pre-empted meanwhile: wait for the retry.)
+                    let v = s.highest.map_or(s.input, |(_, v)| v);
+                    s.value = Some(v);
+                    s.accepted = Some((b, v));
+                    s.replies = NodeSet::only(ctx.id());
+                    ctx.broadcast(RetryMsg::Accept(b, v));
                 }
             }
             RetryMsg::Accept(b, v) if b >= s.promised => {
@@ -165,7 +164,10 @@ impl Protocol for RetryPaxos {
                 ctx.send(from, RetryMsg::Accepted(b));
             }
             RetryMsg::Accepted(b) if s.ballot == Some(b) && s.value.is_some() => {
-                if s.replies.insert(from) && s.replies.len() == majority(n) {
+                if !s.replies.insert(from) {
+                    return; // a duplicate
+                }
+                if s.replies.len() == majority(n) {
                     let v = s.value.expect("phase 2");
                     ctx.broadcast(RetryMsg::Decided(v));
                     self.decide(s, v, ctx);
