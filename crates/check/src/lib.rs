@@ -8,10 +8,13 @@
 //! every answer to every [`synod_core::Ctx::choose`].
 //!
 //! Properties are [`CheckProperty`] values with Stateright's vocabulary: `always` (safety),
-//! `sometimes` (reachability, proof the checks are not vacuous) and `eventually` (liveness on
-//! paths that end). States are fingerprinted with [`synod_core::StableHasher`] and kept in a
-//! compact [`fpset::FpSet`]; breadth-first search runs level by level on several threads with
-//! results independent of the thread count.
+//! `sometimes` (reachability, proof the checks are not vacuous) and `eventually` (liveness: on
+//! paths that end, and on fair cycles, see [`liveness`]). States are fingerprinted with
+//! [`synod_core::StableHasher`] and kept in a compact [`fpset::FpSet`] (all 64 bits in 5 to 8
+//! bytes); breadth-first search runs level by level on several threads with results independent
+//! of the thread count, depth-first search on a stack per thread. Interchangeable nodes can be
+//! explored once ([`symmetry`]); infinite spaces can be bounded ([`Boundary`]). Synchronous
+//! round algorithms have their own explorer ([`rounds`]).
 
 #![warn(missing_docs)]
 
