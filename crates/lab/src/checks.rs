@@ -75,6 +75,9 @@ pub struct CheckOutcome {
     /// Were `eventually` properties also checked against fair cycles (runs that go on for
     /// ever)? False when the search was bounded or the cycle search too large.
     pub cycles_checked: bool,
+    /// Some state had a successor beyond the model's boundary (see the model header): the
+    /// search covered the runs inside it only.
+    pub boundary_hit: bool,
 }
 
 impl CheckOutcome {
@@ -90,6 +93,7 @@ impl CheckOutcome {
             "visited_bytes": self.visited_bytes,
             "switched_to_dfs_at": self.switched_to_dfs_at,
             "cycles_checked": self.cycles_checked,
+            "boundary_hit": self.boundary_hit,
             "violations": self.violations.iter().zip(trace_files).map(|(v, f)| json!({
                 "property": v.property, "expectation": v.expectation, "steps": v.steps.len(), "trace_file": f,
                 "loop_start": v.loop_start,
@@ -152,6 +156,12 @@ fn header<P: Protocol>(name: &str, m: &Model<P>, symmetry: bool) -> ModelHeader 
         .with("n", m.n)
         .with("clients", m.clients.len())
         .with("symmetry", if symmetry { "on" } else { "off" })
+        .with(
+            "boundary",
+            m.boundary
+                .as_ref()
+                .map_or("none", |b| b.description.as_str()),
+        )
 }
 
 fn failures<P: Protocol>(m: &Model<P>) -> String {
@@ -243,6 +253,7 @@ where
         visited_bytes: r.visited_bytes,
         switched_to_dfs_at: r.switched_to_dfs_at,
         cycles_checked: r.cycles_checked,
+        boundary_hit: r.boundary_hit,
     }
 }
 
@@ -599,6 +610,30 @@ fn paxos_model(
             |_, s: &CheckState<PaxosRegister>| consensus::agreement_holds(&s.node_states()),
         )),
     )
+}
+
+/// The `paxos` check model (the write-once register with C clients each writing then reading;
+/// linearizability, agreement, "a read returns a written value") for `protocol` on `nodes`
+/// servers with `clients` clients, a crash budget of `crashes` and, if `recoveries`, crashed
+/// servers that may recover from their durable state ([`Model::recoveries`]). With
+/// [`PaxosRegister::new`], no crashes and no recoveries, this is the model `synod check paxos`
+/// explores.
+pub fn paxos_check_model(
+    protocol: PaxosRegister,
+    nodes: usize,
+    clients: usize,
+    crashes: u8,
+    recoveries: bool,
+) -> Result<Model<PaxosRegister>, LabError> {
+    let spec = CheckSpec {
+        nodes: Some(nodes),
+        clients: Some(clients),
+        crashes,
+        ..CheckSpec::default()
+    };
+    let mut m = paxos_model(protocol, &spec)?;
+    m.recoveries = recoveries;
+    Ok(m)
 }
 
 /// Every checkable protocol.

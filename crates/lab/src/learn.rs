@@ -148,9 +148,43 @@ const ELECTION: Page = Page {
     ],
 };
 
+const CONSENSUS: Page = Page {
+    topic: Topic::Consensus,
+    question: "How do processes that may fail agree on one value, and when is it impossible?",
+    explanation: &[
+        "Consensus: every process proposes a value and decides one. Agreement (no two decide differently), validity (the decision was proposed), integrity (decide once) are safety; termination (every correct process decides) is liveness. Uniform agreement also binds processes that crash after deciding. Replicated logs, atomic commit and leader election all reduce to it, so its limits are everyone's limits.",
+        "In synchronous rounds with crashes it is easy but not free: FloodSet floods the set of values seen for f+1 rounds and decides the minimum, and no algorithm can always do it in f rounds (a process that crashes mid-broadcast in every round hides a value until the end). Early-deciding variants stop after min(f'+2, f+1) rounds when only f' crashes happen. Against Byzantine processes with oral messages, agreement needs n > 3f: three generals cannot unmask one traitor.",
+        "In the asynchronous model it is impossible for a deterministic protocol to guarantee termination if one process may crash (FLP): some initial configuration can still go either way (bivalent), and the scheduler can always keep it so. Everything practical is a way around FLP, never through it: keep safety unconditional and obtain liveness from partial synchrony (a leader from Omega, or a rotating coordinator with an eventually strong detector, as in Chandra-Toueg), or from randomness (Ben-Or terminates with probability 1).",
+        "Paxos is that recipe: ballots, a promise not to accept lower ballots, and proposing the highest value already accepted by a majority. Without a stable leader proposers can duel for ever; with Omega after GST one proposer finishes. Multi-Paxos and Raft run it once per log slot behind a stable leader; Raft's subtle rule is that a leader counts replicas only for entries of its own term (its Figure 8 shows what goes wrong otherwise). Under crash-recovery, the promise must reach stable storage before the reply, or an amnesiac acceptor lets two values be chosen.",
+    ],
+    try_it: &[
+        TryIt { command: "synod experiment floodset-rounds", shows: "disagreement found with f rounds for every n <= 5, none with f+1 (exhaustive)" },
+        TryIt { command: "synod experiment flp", shows: "a bivalent initial configuration and a 50-step fair run that never decides" },
+        TryIt { command: "synod experiment paxos-duel", shows: "dueling proposers livelock; with Omega after GST one leader decides" },
+        TryIt { command: "synod experiment gst-sweep", shows: "no safety violation for any GST, and decision time minus GST bounded" },
+        TryIt { command: "synod experiment byz-bound", shows: "OM(m) violations for n = 3f, none for n = 3f+1" },
+        TryIt { command: "synod experiment amnesia", shows: "Paxos acceptors that forget promises on recovery choose two values" },
+        TryIt { command: "synod check paxos-forgets-promise --clients 2", shows: "the model checker's shortest counterexample to agreement, replayable" },
+        TryIt { command: "synod check two-phase-commit --crashes 1", shows: "atomic commit blocks when the coordinator crashes: a liveness violation" },
+    ],
+    reading: &[
+        Reading { need: "the specification and its variants", read: "CGR ch. 5 (regular and uniform consensus, fail-stop to fail-recovery) and ch. 6 (atomic commit, total order)", why: "one vocabulary for every model, with algorithms for each" },
+        Reading { need: "the lower bounds and FLP with proofs", read: "Lynch ch. 6 (f+1 rounds, n > 3f) and ch. 12 and 21 (FLP); Attiya & Welch ch. 5", why: "the impossibility results, precisely" },
+        Reading { need: "Paxos and Raft as engineers meet them", read: "Lamport, 'Paxos made simple'; Ongaro & Ousterhout, 'In search of an understandable consensus algorithm' (Raft); DDIA ch. 9", why: "the algorithms themselves, and how systems use them" },
+        Reading { need: "failure detectors and randomization", read: "Chandra & Toueg 1996 (JACM); Ben-Or 1983; Lynch ch. 21 and 25", why: "the two classic ways around FLP" },
+    ],
+};
+
 /// Every page, in path order.
 pub fn pages() -> Vec<Page> {
-    vec![MODELS, FAILURES, LINKS, FAILURE_DETECTORS, ELECTION]
+    vec![
+        MODELS,
+        FAILURES,
+        LINKS,
+        FAILURE_DETECTORS,
+        ELECTION,
+        CONSENSUS,
+    ]
 }
 
 /// The page for `topic` (by id, e.g. `failure-detectors`).

@@ -1,15 +1,19 @@
 //! The experiment registry.
 
+pub mod amnesia;
+pub mod ben_or_rounds;
 pub mod bully;
 pub mod byz_bound;
 pub mod fd_qos;
 pub mod fd_timeouts;
+pub mod floodset_rounds;
 pub mod flp;
 pub mod gst_sweep;
 pub mod lcr_vs_hs;
 pub mod link_hierarchy;
 pub mod omega;
 pub mod paxos_duel;
+pub mod raft_election;
 pub mod swim_vs_heartbeat;
 
 use crate::experiment::ExperimentEntry;
@@ -79,10 +83,34 @@ pub fn experiments() -> Vec<ExperimentEntry> {
             gst_sweep::run,
         ),
         e(
+            "ben-or-rounds",
+            Topic::Consensus,
+            "Ben-Or randomized consensus: rounds to decide vs n, local coin (grows) vs common coin (flat); never disagrees",
+            ben_or_rounds::run,
+        ),
+        e(
+            "raft-election",
+            Topic::Consensus,
+            "Raft elections after a leader crash: split votes and time to leader vs the timeout window (Figure 16)",
+            raft_election::run,
+        ),
+        e(
             "byz-bound",
             Topic::Consensus,
             "Byzantine agreement with oral messages: OM(m) violated at n = 3f, safe at n = 3f+1",
             byz_bound::run,
+        ),
+        e(
+            "floodset-rounds",
+            Topic::Consensus,
+            "FloodSet explored exhaustively: disagreement with f rounds, none with f+1; early deciding by min(f'+2, f+1)",
+            floodset_rounds::run,
+        ),
+        e(
+            "amnesia",
+            Topic::Consensus,
+            "Paxos under crash-recovery: amnesiac acceptors choose two values, durable promises keep agreement",
+            amnesia::run,
         ),
         e(
             "flp",

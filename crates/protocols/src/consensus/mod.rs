@@ -14,6 +14,7 @@
 //! | [`FloodSet`] (Lynch §6.2), and [`FloodSet::early_deciding`] | crash-stop, f < n | synchronous rounds ([`synod_core::RoundProtocol`]) | termination in f + 1 rounds (early: min(f' + 2, f + 1)), validity, integrity, uniform agreement ([`floodset`]) |
 //! | [`MultiPaxos`] (Lamport, "Paxos made simple" §3) | crash-recovery (stable storage), any minority | asynchronous (safety); Ω, so partial synchrony, for liveness ([`MultiPaxos::dueling`]: no oracle, may livelock) | agreement per slot, validity, log-prefix consistency; linearizable register ([`multipaxos`]) |
 //! | [`ChandraToueg`] (Chandra and Toueg 1996, rotating coordinator) | crash-stop, f < n/2 | asynchronous with ◇S (here ◇P from heartbeats), so partial synchrony for termination | uniform agreement, validity, integrity, termination ([`chandra_toueg`]) |
+//! | [`BenOr`] (Ben-Or 1983), and [`BenOr::common_coin`] | crash-stop, n > 2f, reliable links | asynchronous (no failure detector): randomized, local coin ([`Ctx::choose`](synod_core::Ctx::choose)) or a trusted dealer's common coin | agreement, validity, integrity always; termination with probability 1 ([`ben_or`]) |
 //! | [`OralMessages`]: OM(m) (Lamport, Shostak and Pease; EIG form, Lynch §6.3) | Byzantine, f ≤ m, oral messages (no signatures), n > 3f | synchronous rounds ([`synod_core::RoundProtocol`]) | IC1 (loyal lieutenants agree), IC2 (they obey a loyal commander), termination in m + 1 rounds, Θ(n^(m+1)) messages ([`byzantine`]) |
 //!
 //! Paxos is *safe* in the asynchronous model with any number of crashes and over a network
@@ -57,6 +58,7 @@
 //! Rodrigues (CGR), ch. 5 (consensus, uniform consensus, and the round-based "epoch" form of
 //! Paxos) and ch. 6 (consensus variants).
 
+pub mod ben_or;
 pub mod byzantine;
 pub mod chandra_toueg;
 pub mod floodset;
@@ -66,6 +68,9 @@ pub mod properties;
 pub mod raft;
 pub mod retry_paxos;
 
+pub use ben_or::{
+    BenOr, BenOrCoin, BenOrInd, BenOrInputs, BenOrMsg, BenOrPhase, BenOrState, RoundTally,
+};
 pub use byzantine::{Decision, General, OmMsg, OmState, OralMessages, TraitorStrategy};
 pub use chandra_toueg::{ChandraToueg, CtInd, CtMsg, CtPhase, CtState, CtTimer, Proposals};
 pub use floodset::{Decide, FloodMsg, FloodSet, FloodState, ValueSet};

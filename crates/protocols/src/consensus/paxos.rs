@@ -63,8 +63,27 @@
 //! after the decision, are not recorded: states that differ only in information the algorithm
 //! never reads are the same state.
 //!
+//! **Crash-recovery** ([`Storage`]). The default register ([`PaxosRegister::new`]) assumes
+//! crash-stop: it persists nothing (its [`Protocol::Durable`] stays [`PaxosDurable::default`])
+//! and a server that came back would restart from scratch. [`PaxosRegister::durable`] is the
+//! crash-recovery register: the acceptor's promise (`ballot`) and last accepted proposal
+//! (`accepted`) form its [`PaxosDurable`] state, persisted ([`Ctx::persist`]) whenever either
+//! changes, before the `Promise`, `Accept` or `Accepted` that reveals the change leaves the
+//! server (a proposer persists its own new ballot before its `Prepare`s go out, so it never
+//! reuses a ballot after a crash), and restored by [`Protocol::recover`]. Everything else is
+//! volatile: a recovered server has no proposal (its client's pending write is never answered),
+//! counts no replies, and has not decided (it learns nothing more in this register, which sends
+//! `Decided` once, so it answers no read; it still acts as an acceptor). The canary
+//! [`PaxosRegister::amnesiac`] persists nothing and recovers from scratch: a server that
+//! accepted a chosen value and promised a ballot forgets both, so a later proposer can gather a
+//! majority of promises that report nothing and get a second value chosen.
+//!
 //! **Read:** Lamport, "Paxos made simple", 2001, §2 (the single-decree algorithm: P1, P2 and the
-//! two phases); CGR §5.3 and §6 (Paxos as "epoch consensus" with a leader).
+//! two phases; an acceptor must remember its promise and what it accepted even if it fails and
+//! restarts, and records a response on stable storage before sending it); CGR §5.3 and §6 (Paxos
+//! as "epoch consensus" with a leader) and ch. 5's logged consensus (the crash-recovery model);
+//! Chandra, Griesemer & Redstone, "Paxos made live", 2007 (disk corruption: a replica that lost
+//! its state must not vote until it has rebuilt it).
 
 use super::{assert_fits_node_set, majority, NodeSet};
 use crate::register::{RegisterReq, RegisterResp};
@@ -161,19 +180,98 @@ impl PaxosState {
     }
 }
 
+/// What a server's acceptor state survives: how [`PaxosRegister`] treats crashes and
+/// recoveries.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Storage {
+    /// Crash-stop (the default): nothing is persisted; a crashed server is assumed never to
+    /// come back (if a driver recovers it anyway, it restarts from scratch, as the amnesiac).
+    #[default]
+    CrashStop,
+    /// Crash-recovery: the promise and the accepted proposal are persisted before any message
+    /// reveals them, and restored on recovery.
+    Durable,
+    /// CANARY for crash-recovery: nothing is persisted and a recovered server restarts from
+    /// scratch, having forgotten its promise and what it accepted.
+    Amnesiac,
+}
+
+impl Storage {
+    /// `crash-stop`, `durable` or `amnesiac`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Storage::CrashStop => "crash-stop",
+            Storage::Durable => "durable",
+            Storage::Amnesiac => "amnesiac",
+        }
+    }
+}
+
+/// What a [`PaxosRegister`] server keeps on stable storage: its acceptor state. The default
+/// (nothing persisted yet) is the state every server starts with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PaxosDurable {
+    /// The highest ballot the server has seen: its promise (and, if the ballot is its own, the
+    /// last ballot it proposed with, which it must never reuse).
+    pub promise: Ballot,
+    /// The last proposal it accepted, with its ballot.
+    pub accepted: Option<(Ballot, Proposal)>,
+}
+
+impl Default for PaxosDurable {
+    fn default() -> Self {
+        PaxosDurable {
+            promise: Ballot::ZERO,
+            accepted: None,
+        }
+    }
+}
+
 /// A linearizable write-once register on single-decree Paxos (see the [module
 /// documentation](self)).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct PaxosRegister {
     /// CANARY when true: acceptors accept an `Accept` whatever ballot they promised.
     pub forget_promise: bool,
+    /// What survives a crash (crash-stop by default).
+    pub storage: Storage,
 }
 
 impl PaxosRegister {
-    /// The correct protocol.
+    /// The correct protocol, crash-stop.
     pub fn new() -> PaxosRegister {
         PaxosRegister {
             forget_promise: false,
+            storage: Storage::CrashStop,
+        }
+    }
+
+    /// The correct protocol for crash-recovery: the acceptor's promise and accepted proposal are
+    /// persisted before they are revealed, and restored on recovery (see the [module
+    /// documentation](self)).
+    pub fn durable() -> PaxosRegister {
+        PaxosRegister {
+            storage: Storage::Durable,
+            ..PaxosRegister::new()
+        }
+    }
+
+    /// CANARY for crash-recovery: persists nothing and restarts a recovered server from scratch.
+    /// A server that promised a ballot and accepted a chosen value forgets both; a later
+    /// proposer's majority of promises can then miss the chosen value, and a second value is
+    /// chosen: agreement is violated.
+    pub fn amnesiac() -> PaxosRegister {
+        PaxosRegister {
+            storage: Storage::Amnesiac,
+            ..PaxosRegister::new()
+        }
+    }
+
+    /// Persists the acceptor state if this register keeps it on stable storage (call before the
+    /// message that reveals a change to it).
+    fn save(&self, ctx: &mut Ctx<'_, Self>) {
+        if self.storage == Storage::Durable {
+            ctx.persist();
         }
     }
 
@@ -184,6 +282,7 @@ impl PaxosRegister {
     pub fn canary_forgets_promise() -> PaxosRegister {
         PaxosRegister {
             forget_promise: true,
+            ..PaxosRegister::new()
         }
     }
 
@@ -201,6 +300,7 @@ impl PaxosRegister {
         s.highest = None;
         s.accepted = Some((b, p));
         s.accepts = NodeSet::only(ctx.id());
+        self.save(ctx); // our own acceptance, before the `Accept`s reveal it
         ctx.broadcast(PaxosMsg::Accept(b, p));
         self.after_accepted(s, ctx);
     }
@@ -233,7 +333,7 @@ impl Protocol for PaxosRegister {
     type Request = RegisterReq;
     type Indication = RegisterResp;
     type State = PaxosState;
-    type Durable = ();
+    type Durable = PaxosDurable;
 
     fn init(&self, ctx: &mut Ctx<'_, Self>) -> PaxosState {
         assert_fits_node_set("PaxosRegister", ctx.n());
@@ -264,11 +364,14 @@ impl Protocol for PaxosRegister {
             PaxosMsg::Prepare(b) => {
                 if b > s.ballot {
                     s.set_ballot(b);
+                    self.save(ctx);
                     ctx.send(from, PaxosMsg::Promise(b, s.accepted));
                 }
             }
             PaxosMsg::Promise(b, acc) => {
-                let ours = b == s.ballot && b.node == me;
+                // Only while proposing: a server recovered from stable storage may hold its own
+                // ballot without the proposal that went with it (crash-stop never does).
+                let ours = b == s.ballot && b.node == me && s.proposal.is_some();
                 if s.decided || !ours || Self::in_phase2(s, ctx.n()) || !s.promises.insert(from) {
                     return;
                 }
@@ -279,9 +382,13 @@ impl Protocol for PaxosRegister {
             }
             PaxosMsg::Accept(b, p) => {
                 if self.forget_promise || b >= s.ballot {
+                    let before = (s.ballot, s.accepted);
                     s.set_ballot(b.max(s.ballot));
                     if !s.decided {
                         s.accepted = Some((b, p));
+                    }
+                    if (s.ballot, s.accepted) != before {
+                        self.save(ctx);
                     }
                     ctx.send(from, PaxosMsg::Accepted(b));
                 }
@@ -321,6 +428,7 @@ impl Protocol for PaxosRegister {
                 });
                 s.promises = NodeSet::only(me);
                 s.highest = s.accepted;
+                self.save(ctx); // the new ballot, never to be reused after a crash
                 ctx.broadcast(PaxosMsg::Prepare(s.ballot));
                 self.after_promise(s, ctx);
             }
@@ -331,6 +439,25 @@ impl Protocol for PaxosRegister {
                 }
             }
         }
+    }
+
+    fn durable(&self, s: &PaxosState) -> PaxosDurable {
+        match self.storage {
+            Storage::Durable => PaxosDurable {
+                promise: s.ballot,
+                accepted: s.accepted,
+            },
+            Storage::CrashStop | Storage::Amnesiac => PaxosDurable::default(),
+        }
+    }
+
+    fn recover(&self, d: &PaxosDurable, ctx: &mut Ctx<'_, Self>) -> PaxosState {
+        let mut s = self.init(ctx);
+        if self.storage == Storage::Durable {
+            s.ballot = d.promise;
+            s.accepted = d.accepted;
+        }
+        s
     }
 
     fn invariants(&self, s: &PaxosState) {
@@ -505,6 +632,126 @@ mod tests {
             assert_eq!(s.accepted.is_some(), accepts);
             assert_eq!(s.ballot, high, "the ballot never goes down");
         }
+    }
+
+    #[test]
+    fn a_durable_acceptor_persists_before_it_replies_and_recovers_its_promise() {
+        let high = Ballot {
+            round: 2,
+            node: NodeId(2),
+        };
+        let v = Proposal {
+            client: 1,
+            value: 10,
+        };
+        let paxos = PaxosRegister::durable();
+        let mut s = fresh(&paxos, 1);
+        let fx = step(&paxos, &mut s, 1, |p, s, c| {
+            p.on_message(s, NodeId(2), PaxosMsg::Prepare(high), c)
+        });
+        assert_eq!(
+            fx,
+            vec![
+                Effect::Persist,
+                Effect::Send {
+                    to: NodeId(2),
+                    msg: PaxosMsg::Promise(high, None)
+                }
+            ]
+        );
+        let fx = step(&paxos, &mut s, 1, |p, s, c| {
+            p.on_message(s, NodeId(2), PaxosMsg::Accept(high, v), c)
+        });
+        assert_eq!(fx[0], Effect::Persist, "persist before Accepted: {fx:?}");
+        // A duplicate Accept changes nothing: no second write, but the reply again.
+        let fx = step(&paxos, &mut s, 1, |p, s, c| {
+            p.on_message(s, NodeId(2), PaxosMsg::Accept(high, v), c)
+        });
+        assert_eq!(
+            fx,
+            vec![Effect::Send {
+                to: NodeId(2),
+                msg: PaxosMsg::Accepted(high)
+            }]
+        );
+        let d = paxos.durable(&s);
+        assert_eq!(
+            d,
+            PaxosDurable {
+                promise: high,
+                accepted: Some((high, v))
+            }
+        );
+        let (mut fx, mut ch) = (Vec::new(), FirstChoice);
+        let back = paxos.recover(
+            &d,
+            &mut Ctx::new(NodeId(1), 3, Instant::ZERO, &mut fx, &mut ch),
+        );
+        paxos.invariants(&back);
+        assert_eq!((back.ballot, back.accepted), (high, Some((high, v))));
+        assert!(!back.decided && back.proposal.is_none());
+        // The amnesiac and the crash-stop register persist nothing and restart from scratch.
+        for p in [PaxosRegister::amnesiac(), PaxosRegister::new()] {
+            let mut s = fresh(&p, 1);
+            let fx = step(&p, &mut s, 1, |p, s, c| {
+                p.on_message(s, NodeId(2), PaxosMsg::Prepare(high), c)
+            });
+            assert!(!fx.contains(&Effect::Persist));
+            assert_eq!(p.durable(&s), PaxosDurable::default());
+            let (mut fx, mut ch) = (Vec::new(), FirstChoice);
+            let back = p.recover(
+                &d,
+                &mut Ctx::new(NodeId(1), 3, Instant::ZERO, &mut fx, &mut ch),
+            );
+            assert_eq!(back, fresh(&p, 1));
+        }
+    }
+
+    #[test]
+    fn a_durable_proposer_persists_its_ballot_and_forgets_its_proposal_on_recovery() {
+        let paxos = PaxosRegister::durable();
+        let mut s = fresh(&paxos, 0);
+        let fx = step(&paxos, &mut s, 0, |p, s, c| {
+            p.on_request(
+                s,
+                RegisterReq::Write {
+                    client: 0,
+                    value: 1,
+                },
+                c,
+            )
+        });
+        assert_eq!(
+            fx.first(),
+            Some(&Effect::Persist),
+            "before the Prepares: {fx:?}"
+        );
+        let b = s.ballot;
+        let (mut fx, mut ch) = (Vec::new(), FirstChoice);
+        let mut back = paxos.recover(
+            &paxos.durable(&s),
+            &mut Ctx::new(NodeId(0), 3, Instant::ZERO, &mut fx, &mut ch),
+        );
+        assert_eq!(back.ballot, b, "never reuses its ballot");
+        // A promise for the ballot it proposed with before the crash is not counted.
+        let before = back.clone();
+        let fx = step(&paxos, &mut back, 0, |p, s, c| {
+            p.on_message(s, NodeId(1), PaxosMsg::Promise(b, None), c)
+        });
+        assert!(fx.is_empty());
+        assert_eq!(back, before);
+        // Its next ballot is above the old one.
+        step(&paxos, &mut back, 0, |p, s, c| {
+            p.on_request(
+                s,
+                RegisterReq::Write {
+                    client: 5,
+                    value: 6,
+                },
+                c,
+            )
+        });
+        assert!(back.ballot > b);
     }
 
     #[test]
