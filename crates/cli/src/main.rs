@@ -121,6 +121,14 @@ struct SimArgs {
     /// A fault schedule file (TOML, or JSON if it ends in .json).
     #[arg(long, value_name = "FILE")]
     faults: Option<PathBuf>,
+    /// Chaos: draw crashes (some part-way through a send), recoveries, partitions and omission
+    /// windows from the seed, all over by --chaos-until (on top of any other faults; random
+    /// loss and duplication stay --loss and --dup, for the whole run).
+    #[arg(long)]
+    chaos: bool,
+    /// When the chaos faults end (default: 60% of --until); progress is judged after it.
+    #[arg(long, value_parser = parse_duration, value_name = "T")]
+    chaos_until: Option<Duration>,
     /// The run's seed (printed; a fresh one is drawn if omitted).
     #[arg(long)]
     seed: Option<u64>,
@@ -396,6 +404,24 @@ fn build_spec(a: &SimArgs, seed: u64) -> Result<SimSpec, LabError> {
         faults.add_clock_spec(s)?;
     }
     spec.faults = faults;
+    match (a.chaos, a.chaos_until) {
+        (false, Some(_)) => {
+            return Err(LabError::new(
+                "--chaos-until needs --chaos (it says when the chaos faults end)",
+            ))
+        }
+        (false, None) => {}
+        (true, t) => {
+            let t = t.map_or_else(|| synod_lab::chaos::default_until(spec.until), at);
+            if t == Instant::ZERO || t >= spec.until {
+                return Err(LabError::new(format!(
+                    "--chaos-until {t} must be above 0 and before the end of the run (--until {}), so that progress can be judged after the faults",
+                    spec.until
+                )));
+            }
+            spec.chaos = Some(t);
+        }
+    }
     if a.svg.is_some() {
         spec.diagram = Some(DiagramWindow {
             from: a.svg_from.map(at),
@@ -415,8 +441,16 @@ fn cmd_sim(a: SimArgs) -> Result<ExitCode, LabError> {
     let entry = find_protocol(a.protocol.as_deref().unwrap_or_default())?;
     let seed = a.seed.unwrap_or_else(fresh_seed);
     let spec = build_spec(&a, seed)?;
-    let header = spec.config(Timing::Asynchronous).model_header();
+    synod_lab::catalog::validate(&entry, &spec)?;
+    let header = spec.model_header(Timing::Asynchronous);
     print_header(a.json, &header, &entry);
+    if let (Some(until), false) = (spec.chaos, a.json) {
+        let faults = synod_lab::chaos::chaos(spec.nodes, seed, until);
+        println!(
+            "chaos faults (the same as flags): {}",
+            synod_lab::chaos::describe(&faults).join(" ")
+        );
+    }
     let report = (entry.run)(&spec)?;
     if let (Some(path), Some(svg)) = (&a.svg, &report.svg) {
         std::fs::write(path, svg)
@@ -452,16 +486,22 @@ fn cmd_soak(a: SoakArgs) -> Result<ExitCode, LabError> {
         return Err(LabError::new("--seeds must be at least 1"));
     }
     let spec = build_spec(&a.sim, a.first_seed)?;
-    let mut header = spec.config(Timing::Asynchronous).model_header();
+    synod_lab::catalog::validate(&entry, &spec)?;
+    let mut header = spec.model_header(Timing::Asynchronous);
     header.set(
         "seed",
         format!("{}..{}", a.first_seed, a.first_seed + a.seeds),
     );
+    if let Some(until) = spec.chaos {
+        header.set("faults", synod_lab::chaos::header_value(None, until));
+    }
     print_header(a.sim.json, &header, &entry);
     let threads = a
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let mut bar = Bar::new("soak");
+    #[allow(clippy::disallowed_methods)] // the CLI injects the wall clock for elapsed time
+    let start = std::time::Instant::now();
     let report = synod_lab::soak::soak(
         &entry,
         &spec,
@@ -471,10 +511,32 @@ fn cmd_soak(a: SoakArgs) -> Result<ExitCode, LabError> {
     );
     bar.finish();
     let report = report?;
+    let elapsed_ms = start.elapsed().as_millis() as u64;
+    // The timing the protocol ran with, when it was its default (not in the header above).
+    let default_timing = match (&a.sim.timing, &report.first_model) {
+        (None, Some(m)) if m.get("timing") != header.get("timing") => {
+            m.get("timing").map(str::to_string)
+        }
+        _ => None,
+    };
     if a.sim.json {
-        print_json(&report.to_json());
+        let mut doc = report.to_json();
+        doc["model_header"] = json!(header.to_string());
+        doc["elapsed_ms"] = json!(elapsed_ms);
+        doc["threads"] = json!(threads);
+        print_json(&doc);
     } else {
+        if let Some(t) = &default_timing {
+            println!(
+                "timing: {t} (the protocol's default, seed {})",
+                a.first_seed
+            );
+        }
         print!("{}", report.to_text());
+        println!(
+            "elapsed: {:.1} s on {threads} thread(s)",
+            elapsed_ms as f64 / 1000.0
+        );
         if let Some((name, _, t)) = report.properties.iter().find(|(_, _, t)| t.violated > 0) {
             let seed = t.first_violation.as_ref().map(|(s, _)| *s).unwrap_or(0);
             println!(
@@ -611,7 +673,9 @@ fn cmd_check(a: CheckArgs) -> Result<ExitCode, LabError> {
             outcome.unique_states,
             outcome.total_states,
             outcome.max_depth,
-            if outcome.complete {
+            if outcome.complete && outcome.boundary_hit {
+                "complete within the boundary: every state inside it explored"
+            } else if outcome.complete {
                 "complete: every reachable state explored"
             } else if !outcome.violations.is_empty() {
                 "stopped at the depth of the first violation"

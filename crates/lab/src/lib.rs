@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 pub mod catalog;
+pub mod chaos;
 pub mod checks;
 mod error;
 pub mod experiment;

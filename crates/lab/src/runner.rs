@@ -22,6 +22,9 @@ pub struct SimSpec {
     pub network: NetworkConfig,
     /// Faults.
     pub faults: FaultSchedule,
+    /// Chaos: when `Some(t)`, [`crate::chaos::chaos`] draws more faults from each run's seed,
+    /// all over by `t`, on top of `faults`.
+    pub chaos: Option<Instant>,
     /// Workload size: messages (or operations) per node.
     pub messages: u32,
     /// Render a space-time diagram of this window (`Some` renders).
@@ -48,6 +51,7 @@ impl SimSpec {
             timing: None,
             network: base.network,
             faults: FaultSchedule::default(),
+            chaos: None,
             messages: 20,
             diagram: None,
         }
@@ -59,9 +63,42 @@ impl SimSpec {
         cfg.until = self.until;
         cfg.timing = self.timing.unwrap_or(default_timing);
         cfg.network = self.network;
-        cfg.faults = self.faults.clone();
+        cfg.faults = self.run_faults();
         cfg.recording = Recording::Full;
         cfg
+    }
+
+    /// This run's faults: `faults`, plus the chaos drawn from the seed if asked for.
+    pub fn run_faults(&self) -> FaultSchedule {
+        let mut faults = self.faults.clone();
+        if let Some(until) = self.chaos {
+            let c = crate::chaos::chaos(self.nodes, self.seed, until);
+            faults.crashes.extend(c.crashes);
+            faults.recoveries.extend(c.recoveries);
+            faults.partitions.extend(c.partitions);
+            faults.omissions.extend(c.omissions);
+            faults.clocks.extend(c.clocks);
+        }
+        faults
+    }
+
+    /// When this run's scheduled faults end (see [`FaultSchedule::end`]).
+    pub fn faults_end(&self) -> Instant {
+        self.run_faults().end()
+    }
+
+    /// The model header of a run with `default_timing` where the user chose none; it says
+    /// `faults=chaos(seed=S,until=T)` when the faults come from chaos.
+    pub fn model_header(&self, default_timing: Timing) -> ModelHeader {
+        self.annotate(self.config(default_timing).model_header())
+    }
+
+    /// Adds what the simulator's header cannot know (the chaos) to `header`.
+    fn annotate(&self, mut header: ModelHeader) -> ModelHeader {
+        if let Some(until) = self.chaos {
+            header.set("faults", crate::chaos::header_value(Some(self.seed), until));
+        }
+        header
     }
 }
 
@@ -178,7 +215,7 @@ pub fn run_protocol<P: Protocol>(
     Ok(SimReport {
         protocol: name.to_string(),
         seed: out.seed,
-        model: out.model,
+        model: spec.annotate(out.model),
         trace_hash: out.trace_hash,
         stats: out.stats,
         properties: props,

@@ -9,6 +9,7 @@ use crate::runner::SimSpec;
 use crate::LabError;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+use synod_core::ModelHeader;
 
 /// Verdict counts for one property over a soak.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -34,6 +35,13 @@ pub struct SoakReport {
     pub properties: Vec<(String, String, Tally)>,
     /// Total messages delivered over all runs.
     pub messages_delivered: u64,
+    /// Total crashes over all runs (partial crashes included).
+    pub crashes: u64,
+    /// Total recoveries over all runs.
+    pub recoveries: u64,
+    /// The model of the first seed's run, as the protocol ran it (its default timing where the
+    /// spec chose none; the seed's own chaos).
+    pub first_model: Option<ModelHeader>,
 }
 
 impl SoakReport {
@@ -49,6 +57,9 @@ impl SoakReport {
             "first_seed": self.seeds.start,
             "seeds": self.seeds.end - self.seeds.start,
             "messages_delivered": self.messages_delivered,
+            "crashes": self.crashes,
+            "recoveries": self.recoveries,
+            "first_model": self.first_model.as_ref().map(|m| m.to_string()),
             "properties": self.properties.iter().map(|(name, kind, t)| json!({
                 "name": name, "kind": kind, "holds": t.holds, "violated": t.violated,
                 "inconclusive": t.inconclusive,
@@ -61,8 +72,8 @@ impl SoakReport {
     pub fn to_text(&self) -> String {
         let n = self.seeds.end - self.seeds.start;
         let mut out = format!(
-            "{} seeds ({}..{}), {} messages delivered\n{:<24} {:<9} {:>8} {:>9} {:>13}  first violation\n",
-            n, self.seeds.start, self.seeds.end, self.messages_delivered, "property", "kind", "holds", "violated", "inconclusive"
+            "{} seeds ({}..{}), {} messages delivered, {} crashes, {} recoveries\n{:<24} {:<9} {:>8} {:>9} {:>13}  first violation\n",
+            n, self.seeds.start, self.seeds.end, self.messages_delivered, self.crashes, self.recoveries, "property", "kind", "holds", "violated", "inconclusive"
         );
         for (name, kind, t) in &self.properties {
             let first = t
@@ -122,10 +133,16 @@ pub fn soak(
         });
     let mut order: Vec<(String, String)> = Vec::new();
     let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
-    let mut delivered = 0;
+    let (mut delivered, mut crashes, mut recoveries) = (0, 0, 0);
+    let mut first_model = None;
     for part in results {
         for (seed, r) in part? {
             delivered += r.stats.messages_delivered;
+            crashes += r.stats.crashes;
+            recoveries += r.stats.recoveries;
+            if first_model.is_none() {
+                first_model = Some(r.model.clone());
+            }
             for p in &r.properties {
                 if !tallies.contains_key(p.name) {
                     order.push((p.name.to_string(), p.kind.name().to_string()));
@@ -155,5 +172,8 @@ pub fn soak(
             })
             .collect(),
         messages_delivered: delivered,
+        crashes,
+        recoveries,
+        first_model,
     })
 }

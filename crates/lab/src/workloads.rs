@@ -1,6 +1,13 @@
-//! Default workloads of the catalog's protocols.
+//! Default workloads of the catalog's protocols, and the liveness property of the register
+//! clients ([`progress_after_faults`]).
 
-use synod_core::{Instant, LinkSend, NodeId, Prng, Protocol};
+use std::collections::BTreeMap;
+use synod_core::{
+    ClientId, ClientOps, Duration, History, Instant, LinkSend, NodeId, Prng, Property, Protocol,
+    Trace, Verdict,
+};
+use synod_protocols::consensus::{MultiPaxos, PaxosRegister, Raft, RaftInd};
+use synod_protocols::register::{RegisterReq, RegisterRet};
 use synod_sim::{Requests, Workload, WorkloadEnv};
 
 /// Link traffic: every node sends `per_node` messages, each to a random peer at a random time
@@ -64,4 +71,219 @@ impl<P: Protocol<Request = LinkSend<u64>>> Workload<P> for Burst {
             ));
         }
     }
+}
+
+/// A protocol that serves register clients: [`RegisterReq`] requests in, answers recognised
+/// by [`ClientOps::response`], and possibly a refusal that tells the client where to retry.
+pub trait RegisterService: ClientOps<Request = RegisterReq, Output = RegisterRet> {
+    /// If `ind` turns a client's request away without acting on it: the client and the server
+    /// to retry at (`None`: any). The default: no protocol here turns requests away.
+    fn redirect(_ind: &Self::Indication) -> Option<(ClientId, Option<NodeId>)> {
+        None
+    }
+}
+
+impl RegisterService for Raft {
+    /// A follower's [`RaftInd::Redirect`], naming the leader it knows, if any.
+    fn redirect(ind: &RaftInd) -> Option<(ClientId, Option<NodeId>)> {
+        match *ind {
+            RaftInd::Redirect { client, leader } => Some((client, leader)),
+            _ => None,
+        }
+    }
+}
+
+/// Multi-Paxos forwards a request to its leader itself: nothing is turned away.
+impl RegisterService for MultiPaxos {}
+
+/// The Paxos register ignores what it cannot serve: nothing is turned away.
+impl RegisterService for PaxosRegister {}
+
+/// The first client id of the late wave of [`RegisterClients`].
+pub const LATE_CLIENTS: u64 = 1_000_000;
+
+/// Register clients for the consensus protocols, in two waves. Each client writes a value of
+/// its own (its id) and, once the write is answered, reads; every operation goes to a random
+/// server. The *early* wave (`per_node × n` clients) starts at random times before the faults
+/// end (before half the run without faults); the *late* wave (`late_per_node × n` clients, ids
+/// from [`LATE_CLIENTS`]) starts in the first quarter of the fault-free rest of the run, so
+/// [`progress_after_faults`] has operations to judge. A request that is turned away
+/// ([`RegisterService::redirect`], Raft's redirect) is sent again `retry` later to the server
+/// named (or a random one), at most `max_redirects` times. No operation is sent in the last
+/// quarter of the run after the faults, so the protocols have time to answer. A client whose
+/// request is lost (sent to a crashed server, or appended by a leader that is deposed before
+/// answering) is never answered and stops: an incomplete operation.
+#[derive(Clone, Debug)]
+pub struct RegisterClients {
+    /// Early clients per node.
+    pub per_node: u32,
+    /// Late clients per node.
+    pub late_per_node: u32,
+    /// When the scheduled faults end (zero without faults).
+    pub faults_end: Instant,
+    /// How long a turned-away client waits before retrying.
+    pub retry: Duration,
+    /// How often one operation may be turned away before its client gives up.
+    pub max_redirects: u32,
+    n: usize,
+    stop: Instant,
+    /// Per client: its outstanding request and how often it was turned away.
+    pending: BTreeMap<ClientId, (RegisterReq, u32)>,
+}
+
+impl RegisterClients {
+    /// `ops_per_node` operations per node in the early wave (a write and a read per client, so
+    /// half as many clients, at least one), two late clients per node, retries after 20 ms, at
+    /// most 50 of them per operation.
+    pub fn new(ops_per_node: u32, faults_end: Instant) -> RegisterClients {
+        RegisterClients {
+            per_node: (ops_per_node / 2).max(1),
+            late_per_node: 2,
+            faults_end,
+            retry: Duration::from_millis(20),
+            max_redirects: 50,
+            n: 0,
+            stop: Instant::ZERO,
+            pending: BTreeMap::new(),
+        }
+    }
+
+    fn random_node(&self, prng: &mut Prng) -> NodeId {
+        NodeId(prng.below(self.n as u64) as u32)
+    }
+
+    fn send<P: Protocol<Request = RegisterReq>>(
+        &mut self,
+        at: Instant,
+        to: NodeId,
+        req: RegisterReq,
+        out: &mut Requests<P>,
+    ) {
+        self.pending.insert(req.client(), (req, 0));
+        out.push((at, to, req));
+    }
+}
+
+impl<P: RegisterService> Workload<P> for RegisterClients {
+    fn start(&mut self, env: WorkloadEnv, prng: &mut Prng, out: &mut Requests<P>) {
+        if env.n == 0 {
+            return;
+        }
+        self.n = env.n;
+        let early_end = if self.faults_end > Instant::ZERO {
+            self.faults_end
+        } else {
+            Instant(env.until.0 / 2)
+        };
+        let rest = env.until.saturating_since(self.faults_end).as_nanos();
+        self.stop = self.faults_end + Duration(rest / 4 * 3);
+        let early = u64::from(self.per_node) * env.n as u64;
+        for client in 1..=early {
+            let at = Instant(prng.below(early_end.0.max(1)));
+            let to = self.random_node(prng);
+            self.send::<P>(
+                at,
+                to,
+                RegisterReq::Write {
+                    client,
+                    value: client,
+                },
+                out,
+            );
+        }
+        let late = u64::from(self.late_per_node) * env.n as u64;
+        for client in LATE_CLIENTS..LATE_CLIENTS + late {
+            let at = self.faults_end + Duration(prng.below((rest / 4).max(1)));
+            let to = self.random_node(prng);
+            self.send::<P>(
+                at,
+                to,
+                RegisterReq::Write {
+                    client,
+                    value: client,
+                },
+                out,
+            );
+        }
+        out.sort_by_key(|(at, node, _)| (*at, *node));
+    }
+
+    fn on_indication(
+        &mut self,
+        now: Instant,
+        _node: NodeId,
+        ind: &P::Indication,
+        prng: &mut Prng,
+        out: &mut Requests<P>,
+    ) {
+        if let Some((client, ret)) = P::response(ind) {
+            let Some(&(req, _)) = self.pending.get(&client) else {
+                return;
+            };
+            match (req, ret) {
+                (RegisterReq::Write { .. }, RegisterRet::WriteOk) => {
+                    self.pending.remove(&client);
+                    let at = now + Duration::from_millis(1);
+                    if at < self.stop {
+                        let to = self.random_node(prng);
+                        self.send::<P>(at, to, RegisterReq::Read { client }, out);
+                    }
+                }
+                (RegisterReq::Read { .. }, RegisterRet::ReadOk(_)) => {
+                    self.pending.remove(&client);
+                }
+                _ => {} // a late or repeated answer to an earlier operation
+            }
+        } else if let Some((client, leader)) = P::redirect(ind) {
+            let Some(&(req, tries)) = self.pending.get(&client) else {
+                return;
+            };
+            let at = now + self.retry;
+            if tries >= self.max_redirects || at >= self.stop {
+                self.pending.remove(&client);
+                return;
+            }
+            let to = leader
+                .filter(|l| l.index() < self.n)
+                .unwrap_or_else(|| self.random_node(prng));
+            self.pending.insert(client, (req, tries + 1));
+            out.push((at, to, req));
+        }
+    }
+}
+
+/// *Progress after the faults stop* (liveness, judged at the end of the run): some client
+/// operation invoked once the scheduled faults were over (at or after
+/// [`synod_core::RunFacts::faults_end`]) was answered by the end of the run. Inconclusive when
+/// the faults lasted until the end, or no operation was invoked after them.
+pub fn progress_after_faults<P: ClientOps>() -> Property<P> {
+    Property::liveness("progress-after-faults", |trace: &Trace<P>| {
+        let (faults_end, end) = (trace.facts.faults_end, trace.facts.end);
+        if faults_end >= end {
+            return Verdict::Inconclusive {
+                detail: "faults lasted until the end of the run".into(),
+            };
+        }
+        let history = History::<P::Input, P::Output>::from_trace(trace);
+        let late: Vec<_> = history
+            .ops
+            .iter()
+            .filter(|op| op.invoke >= faults_end)
+            .collect();
+        if late.is_empty() {
+            return Verdict::Inconclusive {
+                detail: format!(
+                    "no client operation was invoked after the faults ended at {faults_end}"
+                ),
+            };
+        }
+        if late.iter().any(|op| op.completion.is_some()) {
+            Verdict::Holds
+        } else {
+            Verdict::violated(format!(
+                "none of the {} client operations invoked after the faults ended at {faults_end} was answered by {end}",
+                late.len()
+            ))
+        }
+    })
 }

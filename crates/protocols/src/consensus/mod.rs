@@ -79,8 +79,8 @@ pub use multipaxos::{
 };
 pub use paxos::{Ballot, PaxosMsg, PaxosRegister, PaxosState, Proposal};
 pub use properties::{agreement_holds, decided_value};
-pub use retry_paxos::RetryPaxos;
 pub use raft::{Cmd, Entry, Raft, RaftDurable, RaftInd, RaftMsg, RaftState, RaftTimer, Role};
+pub use retry_paxos::RetryPaxos;
 
 /// A set of nodes of a run, as a bitmask: the quorum protocols of this crate count replies
 /// with it (Paxos promises and acceptances, ABD replies, two-phase-commit votes). Eight bytes,
