@@ -663,3 +663,36 @@ fn chaos_is_drawn_from_the_seed_and_named_in_the_model_header() {
     );
     assert_user_error(&synod(&["sim", "raft", "--nodes", "65"]), "at most 64");
 }
+
+#[test]
+fn consensus_models_check_and_canaries_are_caught() {
+    let d = tmp("consensus-models");
+    let out = d.to_str().unwrap();
+    // Correct protocols: the bounded space is explored whole, nothing violated, and the
+    // `sometimes` properties are found (the checks are not vacuous).
+    let correct = |name: &str| {
+        let j = json(&synod(&["check", name, "--json", "--out", out]));
+        assert_eq!(j["complete"], true, "{name}: {j}");
+        assert!(
+            j["violations"].as_array().unwrap().is_empty(),
+            "{name}: {j}"
+        );
+        assert!(
+            !j["discoveries"].as_array().unwrap().is_empty(),
+            "{name}: {j}"
+        );
+        assert_ne!(j["model"]["boundary"], "none", "{name}: {j}");
+    };
+    // Canaries: exit 1 with the expected property and a path.
+    let caught = |name: &str, property: &str| {
+        let o = synod(&["check", name, "--json", "--out", out]);
+        assert_eq!(o.status.code(), Some(1), "{name}: a violation exits 1");
+        let j: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let v = &j["violations"].as_array().unwrap()[0];
+        assert_eq!(v["property"], property, "{name}: {j}");
+        assert!(v["steps"].as_u64().unwrap() > 0, "{name}: {j}");
+        assert!(v["trace_file"].as_str().is_some(), "{name}: {j}");
+    };
+    correct("ben-or");
+    caught("ben-or-decide-on-one", "agreement");
+}

@@ -11,6 +11,7 @@ use synod_check::{
 use synod_consistency::specs::{Register, RegisterOp as SpecOp, RegisterRet as SpecRet};
 use synod_core::{LinkDeliver, LinkSend, ModelHeader, NodeId, Protocol};
 use synod_protocols::commit::{self, Outcome, TwoPcIndication, TwoPcRequest, TwoPhaseCommit};
+use synod_protocols::consensus::ben_or::{BenOr, BenOrMsg};
 use synod_protocols::consensus::{self, raft, PaxosRegister, Raft};
 use synod_protocols::election::{self, arrangement, BullyRequest, ElectionIndication};
 use synod_protocols::link;
@@ -515,6 +516,68 @@ fn two_pc_model(spec: &CheckSpec) -> Result<Model<TwoPhaseCommit>, LabError> {
     Ok(m)
 }
 
+/// The round bound of `synod check ben-or`: with local coins a run may go on for ever (every
+/// round's coins may disagree), so the checker explores rounds `1..=BEN_OR_MAX_ROUND` only.
+pub const BEN_OR_MAX_ROUND: u64 = 2;
+
+/// Ben-Or on 3 processes (f = 1), inputs split (n0: 0, n1: 1, n2: 0), local coins: the checker
+/// branches on every coin flip ([`synod_core::Ctx::choose`]), within rounds <= [`BEN_OR_MAX_ROUND`].
+fn ben_or_model(protocol: BenOr, spec: &CheckSpec) -> Result<Model<BenOr>, LabError> {
+    let n = nodes(spec, 3, 3, 4)?;
+    let inputs = protocol.inputs.values(n);
+    let mut m = Model::new(protocol, n)
+        .property(CheckProperty::always(
+            "agreement",
+            |_, s: &CheckState<BenOr>| {
+                let mut first = None;
+                ben_or_decisions(s).all(|v| *first.get_or_insert(v) == v)
+            },
+        ))
+        .property(CheckProperty::always(
+            "validity",
+            move |_, s: &CheckState<BenOr>| ben_or_decisions(s).all(|v| inputs.contains(&v)),
+        ))
+        .property(CheckProperty::sometimes(
+            "a process decides",
+            |_, s: &CheckState<BenOr>| ben_or_decisions(s).next().is_some(),
+        ))
+        .property(CheckProperty::sometimes(
+            "every process decides",
+            |_, s: &CheckState<BenOr>| {
+                s.nodes
+                    .iter()
+                    .all(|n| n.state.as_ref().is_some_and(|b| b.decided.is_some()))
+            },
+        ));
+    // Decisions are read from the node states and the `Decide` messages (not recorded as
+    // indications: their order would multiply the states).
+    m.timers = false;
+    m.boundary = Some(Boundary::new(
+        format!("rounds <= {BEN_OR_MAX_ROUND}"),
+        |s: &CheckState<BenOr>| {
+            s.nodes
+                .iter()
+                .all(|n| n.state.as_ref().is_none_or(|b| b.round <= BEN_OR_MAX_ROUND))
+        },
+    ));
+    apply_spec(&mut m, spec);
+    Ok(m)
+}
+
+/// Every decision made so far, crashed processes' included: a process broadcasts `Decide` to
+/// every other one as it decides, and a copy stays in flight until it is delivered (to a live
+/// process, which then decides it too: it shows in that process's state) or for ever (the
+/// receiver crashed or halted: an ignored delivery is never taken).
+fn ben_or_decisions(s: &CheckState<BenOr>) -> impl Iterator<Item = bool> + '_ {
+    s.nodes
+        .iter()
+        .filter_map(|n| n.state.as_ref().and_then(|b| b.decided.map(|(v, _)| v)))
+        .chain(s.in_flight().filter_map(|e| match e.msg {
+            BenOrMsg::Decide { value, .. } => Some(value),
+            _ => None,
+        }))
+}
+
 fn spec_op(op: &RegisterOp) -> SpecOp<u64> {
     match op {
         RegisterOp::Write(v) => SpecOp::Write(*v),
@@ -641,6 +704,8 @@ pub fn check_entries() -> Vec<CheckEntry> {
     vec![
         entry!("paxos", Topic::Consensus, "single-decree Paxos as a write-once register, C clients each write then read: linearizable, agreement, a value is chosen", None, |spec: &CheckSpec| paxos_model(PaxosRegister::new(), spec)),
         entry!("paxos-forgets-promise", Topic::Consensus, "canary: an acceptor that accepts below its promise; the checker finds two values chosen", None, |spec: &CheckSpec| paxos_model(PaxosRegister::canary_forgets_promise(), spec)),
+        entry!("ben-or", Topic::Consensus, "Ben-Or, n=3 (f=1), inputs split 0/1/0, local coins (the checker branches on every flip), within rounds <= 2: agreement (crashed processes included), validity, a process decides; --crashes 1 too", None, |spec: &CheckSpec| ben_or_model(BenOr::new(), spec)),
+        entry!("ben-or-decide-on-one", Topic::Consensus, "canary: Ben-Or deciding on a single proposal instead of f+1, n=3, within rounds <= 2; the checker finds two processes deciding differently", None, |spec: &CheckSpec| ben_or_model(BenOr::canary_decide_on_one(), spec)),
         entry!("abd", Topic::SharedMemory, "ABD multi-writer atomic register on majority quorums, C clients each write then read: linearizable", None, |spec: &CheckSpec| register_model(Abd::new(), spec, 2)),
         entry!("abd-no-write-back", Topic::SharedMemory, "canary: ABD reads without write-back; 2 clients cannot show a new/old inversion, so it runs 3: the checker finds a non-linearizable history", None, |spec: &CheckSpec| register_model(Abd::canary_no_write_back(), spec, 3)),
         entry!("raft", Topic::Consensus, "Raft, 2 clients writing once, within terms <= 4 and 3 messages in flight: state machine safety, election safety, log matching", None, |spec: &CheckSpec| raft_model(Raft::new().with_noop(false), spec)),
