@@ -43,8 +43,7 @@ pub struct CheckOptions {
     pub max_states: Option<u64>,
     /// Breadth-first search keeps a whole level of states in memory: when a level grows beyond
     /// this many states, it goes on depth-first from that level (which needs only the visited
-    /// set and a stack per thread). What is found before the switch has a shortest path; what
-    /// is found after it, the depth-first path that reached it.
+    /// set and a stack per thread). Paths are rebuilt as shortest paths either way.
     pub max_frontier: Option<usize>,
     /// After a complete search, `eventually` properties are also checked against fair cycles
     /// ([`crate::liveness`]), which keeps the edges of the states where the property never held:
@@ -59,7 +58,7 @@ impl Default for CheckOptions {
             threads: 1,
             max_depth: None,
             max_states: None,
-            max_frontier: Some(1_000_000),
+            max_frontier: Some(100_000),
             max_cycle_states: 2_000_000,
         }
     }
