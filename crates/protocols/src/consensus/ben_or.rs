@@ -527,15 +527,7 @@ pub fn validity<P: Protocol<Indication = BenOrInd>>(inputs: BenOrInputs) -> Prop
 
 /// *Integrity* (safety): no process decides twice.
 pub fn integrity<P: Protocol<Indication = BenOrInd>>() -> Property<P> {
-    Property::safety("integrity", |trace: &Trace<P>| {
-        let mut decided = vec![false; trace.facts.n];
-        for (i, _, node, _) in trace.indications() {
-            if std::mem::replace(&mut decided[node.index()], true) {
-                return Verdict::violated_at(i, format!("{node} decided twice"));
-            }
-        }
-        Verdict::Holds
-    })
+    super::decides_once()
 }
 
 /// *Termination by the horizon* (liveness, judged at the end of the run): every correct process

@@ -645,15 +645,7 @@ pub fn validity<P: Protocol<Indication = CtInd>>(proposals: Proposals) -> Proper
 
 /// *Integrity* (safety): no process decides twice.
 pub fn integrity<P: Protocol<Indication = CtInd>>() -> Property<P> {
-    Property::safety("integrity", |trace: &Trace<P>| {
-        let mut decided = vec![false; trace.facts.n];
-        for (i, _, node, _) in trace.indications() {
-            if std::mem::replace(&mut decided[node.index()], true) {
-                return Verdict::violated_at(i, format!("{node} decided twice"));
-            }
-        }
-        Verdict::Holds
-    })
+    super::decides_once()
 }
 
 /// *Termination* (liveness, judged at the end of the run): every correct process (one that

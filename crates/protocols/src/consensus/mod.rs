@@ -146,6 +146,20 @@ impl std::fmt::Debug for NodeSet {
     }
 }
 
+/// *Integrity* (safety) for protocols whose every indication is a decision (Ben-Or,
+/// Chandra-Toueg): no process indicates twice, i.e. no process decides twice.
+pub fn decides_once<P: synod_core::Protocol>() -> synod_core::Property<P> {
+    synod_core::Property::safety("integrity", |trace: &synod_core::Trace<P>| {
+        let mut decided = vec![false; trace.facts.n];
+        for (i, _, node, _) in trace.indications() {
+            if std::mem::replace(&mut decided[node.index()], true) {
+                return synod_core::Verdict::violated_at(i, format!("{node} decided twice"));
+            }
+        }
+        synod_core::Verdict::Holds
+    })
+}
+
 /// The size of a majority quorum of `n` nodes: ⌊n/2⌋ + 1 (any two intersect).
 pub fn majority(n: usize) -> usize {
     n / 2 + 1
