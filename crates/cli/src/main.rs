@@ -4,6 +4,8 @@
 //! touch (the wall clock for progress, OS randomness for an unspecified seed, files), and prints
 //! human-readable text or one JSON document (`--json`; headers and progress go to stderr).
 
+mod lin;
+
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 use std::io::{IsTerminal, Write};
@@ -52,6 +54,8 @@ enum Command {
     Soak(Box<SoakArgs>),
     /// Explore every interleaving, crash and random choice of a protocol at small scope.
     Check(Box<CheckArgs>),
+    /// Check a recorded client history (Jepsen EDN or log, synod JSON) for linearizability.
+    Lin(Box<lin::LinArgs>),
     /// Explain a topic: the idea, the commands to try, the books to read.
     Learn {
         /// The topic (omit it for the path through all topics).
@@ -955,6 +959,7 @@ fn main() -> ExitCode {
         Command::Tour(a) => cmd_tour(a),
         Command::Soak(a) => cmd_soak(*a),
         Command::Check(a) => cmd_check(*a),
+        Command::Lin(a) => lin::cmd_lin(*a),
         Command::Learn { topic, json } => cmd_learn(topic.as_deref(), json),
     };
     match result {

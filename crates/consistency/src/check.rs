@@ -4,16 +4,17 @@ use crate::search::{self, Found, Frontier, Item, Meter, Stats};
 use crate::{History, SequentialSpec};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// How much work a check may do before answering [`Outcome::Unknown`].
 ///
 /// There is no wall clock in this crate: work is counted in *steps*, one per candidate
 /// operation tried (a call of [`SequentialSpec::accepts`], or of [`SequentialSpec::step`] for
 /// an operation that never returned). A driver that wants a time limit sets `cancel` from
-/// another thread; the search polls it every 256 steps. The budget covers the whole check,
-/// all partitions included.
+/// another thread; the search polls it every 256 steps. In a partitioned check the step limit
+/// applies to each part on its own (so that the verdict does not depend on which part a thread
+/// took first); the flag stops them all.
 #[derive(Clone, Debug, Default)]
 pub struct Budget {
     /// At most this many steps (`None`: no limit).
@@ -70,6 +71,9 @@ pub enum Outcome {
     Unknown {
         /// Steps taken.
         steps: u64,
+        /// Partial result: the longest sequence linearized before the search stopped (in a
+        /// partitioned check: within the first part that did not finish).
+        longest_prefix: Vec<usize>,
     },
 }
 
@@ -142,24 +146,196 @@ pub fn check_linearizable_with_stats<S: SequentialSpec>(
     if let Err(e) = history.validate() {
         panic!("check_linearizable: {e}");
     }
-    let mut meter = Meter::new(&budget);
-    let mut stats = Stats::default();
     let parts = partitions(spec, history);
-    stats.partitions = parts.len();
-    let mut witnesses: Vec<Vec<usize>> = Vec::with_capacity(parts.len());
-    for part in &parts {
-        let (items, index) = items::<S>(history, part);
-        let found = search::search(
-            spec,
-            &items,
-            Frontier::real_time(&items),
-            &mut meter,
-            &mut stats,
+    combine(history, check_parts_serial(spec, history, &parts, &budget))
+}
+
+/// [`check_linearizable`] for a history split into `parts` by the caller, checked by up to
+/// `threads` threads, each part on its own (P-compositionality: the caller promises the parts
+/// are independent, as [`SequentialSpec::partition`] describes).
+///
+/// Parts are numbered by their position in `parts`; that is their priority. When several parts
+/// fail, the verdict names the *lowest-numbered* one: every part below it is checked to the end
+/// and the parts above it are abandoned as soon as it fails, so the reported failure does not
+/// depend on the number of threads or their timing. (A key-value checker lists its keys in key
+/// order and so reports the lowest failing key.) [`Budget::max_steps`] applies to each part
+/// separately, for the same reason; the cancellation flag stops every part.
+///
+/// Returns the outcome and, for a failure, the failing part's number.
+///
+/// # Panics
+/// If an operation returns before its call, or a part names an operation twice or out of
+/// range.
+pub fn check_linearizable_parts<S>(
+    spec: &S,
+    history: &History<S::Op, S::Ret>,
+    parts: &[Vec<usize>],
+    budget: Budget,
+    threads: usize,
+) -> (Outcome, Option<usize>, Stats)
+where
+    S: SequentialSpec + Sync,
+    S::Op: Sync,
+    S::Ret: Sync,
+{
+    let mut seen = vec![false; history.ops.len()];
+    for &i in parts.iter().flatten() {
+        assert!(
+            !std::mem::replace(&mut seen[i], true),
+            "operation {i} in two parts"
         );
-        match to_outcome(found, &index, meter.steps) {
-            Outcome::Linearizable { order } => witnesses.push(order),
-            other => return (other, stats),
+    }
+    if let Err(e) = history.validate() {
+        panic!("check_linearizable_parts: {e}");
+    }
+    let results = if threads <= 1 || parts.len() <= 1 {
+        check_parts_serial(spec, history, parts, &budget)
+    } else {
+        run_parallel(parts.len(), threads, |k, lowest| {
+            check_part(
+                spec,
+                history,
+                &parts[k],
+                Meter::new(&budget).abandon_after(lowest, k),
+                Order::RealTime,
+            )
+        })
+    };
+    let (outcome, stats) = combine(history, results);
+    let failed = match &outcome {
+        Outcome::NotLinearizable {
+            culprits,
+            longest_prefix,
+        } => culprits
+            .first()
+            .or(longest_prefix.first())
+            .and_then(|&i| parts.iter().position(|p| p.contains(&i))),
+        _ => None,
+    };
+    (outcome, failed, stats)
+}
+
+/// One part's result.
+type PartResult = (Outcome, Stats);
+
+/// Checks `parts` one after the other in priority order (see [`check_linearizable_parts`]),
+/// stopping at the first failure.
+fn check_parts_serial<S: SequentialSpec>(
+    spec: &S,
+    history: &History<S::Op, S::Ret>,
+    parts: &[Vec<usize>],
+    budget: &Budget,
+) -> Vec<Option<PartResult>> {
+    let mut results = Vec::with_capacity(parts.len());
+    for part in parts {
+        let r = check_part(spec, history, part, Meter::new(budget), Order::RealTime);
+        let failed = r.0.holds() == Some(false);
+        results.push(Some(r));
+        if failed {
+            break;
         }
+    }
+    results
+}
+
+/// Which order the witness must respect.
+enum Order {
+    /// Real time: linearizability.
+    RealTime,
+    /// Each client's program order: sequential consistency.
+    Program,
+}
+
+/// Checks one part from the initial state.
+fn check_part<S: SequentialSpec>(
+    spec: &S,
+    history: &History<S::Op, S::Ret>,
+    part: &[usize],
+    mut meter: Meter<'_>,
+    order: Order,
+) -> PartResult {
+    let mut stats = Stats {
+        partitions: 1,
+        ..Stats::default()
+    };
+    let (items, index) = items::<S>(history, part);
+    let frontier = match order {
+        Order::RealTime => Frontier::real_time(&items),
+        Order::Program => Frontier::program_order(&items),
+    };
+    let found = search::search(spec, &items, frontier, &mut meter, &mut stats);
+    (to_outcome(found, &index, meter.steps), stats)
+}
+
+/// Runs `job(k, lowest_failed)` for `k in 0..n` on `threads` threads, lowest `k` first. Once
+/// job `k` fails, jobs above `k` are skipped (or abandoned by their meter); jobs below `k` run
+/// to the end. The results of skipped jobs are `None`.
+fn run_parallel<F>(n: usize, threads: usize, job: F) -> Vec<Option<PartResult>>
+where
+    F: Fn(usize, &AtomicUsize) -> PartResult + Sync,
+{
+    let next = AtomicUsize::new(0);
+    let lowest_failed = AtomicUsize::new(usize::MAX);
+    let results: Mutex<Vec<Option<PartResult>>> = Mutex::new(vec![None; n]);
+    std::thread::scope(|scope| {
+        for _ in 0..threads.min(n) {
+            scope.spawn(|| loop {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                if k >= n || lowest_failed.load(Ordering::Relaxed) < k {
+                    break;
+                }
+                let r = job(k, &lowest_failed);
+                if r.0.holds() == Some(false) {
+                    lowest_failed.fetch_min(k, Ordering::Relaxed);
+                }
+                results.lock().expect("no worker panicked")[k] = Some(r);
+            });
+        }
+    });
+    results.into_inner().expect("no worker panicked")
+}
+
+/// The verdict from the parts' results, in priority order (`None`: not checked): the lowest
+/// failing part if any; else unknown if any part is unknown or unchecked; else the merged
+/// witness.
+fn combine<Op, Ret>(
+    history: &History<Op, Ret>,
+    results: Vec<Option<PartResult>>,
+) -> (Outcome, Stats) {
+    let mut stats = Stats::default();
+    let mut witnesses: Vec<Vec<usize>> = Vec::with_capacity(results.len());
+    let mut unknown: Option<Outcome> = None;
+    let mut steps = 0u64;
+    for r in results {
+        let Some((outcome, s)) = r else {
+            continue;
+        };
+        stats.steps += s.steps;
+        stats.configurations += s.configurations;
+        stats.partitions += 1;
+        stats.largest_partition = stats.largest_partition.max(s.largest_partition);
+        steps += s.steps;
+        match outcome {
+            Outcome::Linearizable { order } => witnesses.push(order),
+            Outcome::NotLinearizable { .. } => return (outcome, stats),
+            Outcome::Unknown { longest_prefix, .. } => {
+                if unknown.is_none() {
+                    unknown = Some(Outcome::Unknown {
+                        steps: 0,
+                        longest_prefix,
+                    });
+                }
+            }
+        }
+    }
+    if let Some(Outcome::Unknown { longest_prefix, .. }) = unknown {
+        return (
+            Outcome::Unknown {
+                steps,
+                longest_prefix,
+            },
+            stats,
+        );
     }
     let order = if witnesses.len() == 1 {
         witnesses.pop().expect("one witness")
@@ -207,21 +383,8 @@ pub fn check_sequential_with_stats<S: SequentialSpec>(
     if let Err(e) = history.validate() {
         panic!("check_sequential: {e}");
     }
-    let mut meter = Meter::new(&budget);
-    let mut stats = Stats {
-        partitions: 1,
-        ..Stats::default()
-    };
     let all: Vec<usize> = (0..history.ops.len()).collect();
-    let (items, index) = items::<S>(history, &all);
-    let found = search::search(
-        spec,
-        &items,
-        Frontier::program_order(&items),
-        &mut meter,
-        &mut stats,
-    );
-    (to_outcome(found, &index, meter.steps), stats)
+    check_part(spec, history, &all, Meter::new(&budget), Order::Program)
 }
 
 /// The operations `indices` of `history` in call order (ties by index), and the history index
@@ -264,12 +427,16 @@ fn to_outcome(found: Found, index: &[usize], steps: u64) -> Outcome {
                 culprits,
             }
         }
-        Found::Unknown => Outcome::Unknown { steps },
+        Found::Unknown { longest_prefix } => Outcome::Unknown {
+            steps,
+            longest_prefix: map(longest_prefix),
+        },
     }
 }
 
-/// The history's parts (history indices), smallest first; one part unless every operation
-/// names its partition and there are several.
+/// The history's parts (history indices), by ascending partition number (the order in which
+/// a failure is reported: the lowest failing part); one part unless every operation names its
+/// partition and there are several.
 fn partitions<S: SequentialSpec>(spec: &S, history: &History<S::Op, S::Ret>) -> Vec<Vec<usize>> {
     let all = || vec![(0..history.ops.len()).collect::<Vec<usize>>()];
     let mut parts: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
@@ -282,9 +449,7 @@ fn partitions<S: SequentialSpec>(spec: &S, history: &History<S::Op, S::Ret>) -> 
     if parts.len() <= 1 {
         return all();
     }
-    let mut parts: Vec<(u64, Vec<usize>)> = parts.into_iter().collect();
-    parts.sort_by_key(|(k, ops)| (ops.len(), *k));
-    parts.into_iter().map(|(_, ops)| ops).collect()
+    parts.into_values().collect()
 }
 
 /// Merges per-partition witnesses into one order that respects real time.

@@ -50,15 +50,20 @@
 
 mod brute;
 mod check;
+pub mod checkers;
+pub mod format;
+pub mod generate;
 mod history;
 mod memo;
+pub mod models;
 mod search;
 mod spec;
 pub mod specs;
+pub mod timeline;
 
 pub use brute::{brute_force_linearizable, brute_force_sequential, BRUTE_FORCE_MAX_OPS};
 pub use check::{
-    check_linearizable, check_linearizable_with_stats, check_sequential,
+    check_linearizable, check_linearizable_parts, check_linearizable_with_stats, check_sequential,
     check_sequential_with_stats, Budget, Outcome,
 };
 pub use history::{Event, History, HistoryError, Operation};

@@ -17,7 +17,7 @@
 
 use crate::memo::Memo;
 use crate::{Budget, SequentialSpec};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// One operation, as the search sees it.
 pub(crate) struct Item<'a, S: SequentialSpec> {
@@ -38,8 +38,8 @@ pub(crate) enum Found {
         longest_prefix: Vec<u32>,
         culprits: Vec<u32>,
     },
-    /// The budget ran out.
-    Unknown,
+    /// The budget ran out (or the search was cancelled); the deepest sequence reached.
+    Unknown { longest_prefix: Vec<u32> },
 }
 
 /// What a check cost (from [`check_linearizable_with_stats`](crate::check_linearizable_with_stats)
@@ -309,11 +309,24 @@ impl Frontier {
 pub(crate) struct Meter<'b> {
     pub(crate) steps: u64,
     budget: &'b Budget,
+    /// Abandon the search once a part with a lower number than `.1` failed (`.0` holds the
+    /// lowest failed part so far).
+    abandon: Option<(&'b AtomicUsize, usize)>,
 }
 
 impl<'b> Meter<'b> {
     pub(crate) fn new(budget: &'b Budget) -> Meter<'b> {
-        Meter { steps: 0, budget }
+        Meter {
+            steps: 0,
+            budget,
+            abandon: None,
+        }
+    }
+
+    /// The same meter, which also gives up once a part numbered below `part` failed.
+    pub(crate) fn abandon_after(mut self, lowest_failed: &'b AtomicUsize, part: usize) -> Self {
+        self.abandon = Some((lowest_failed, part));
+        self
     }
 
     /// Counts one step; false if the budget is exhausted (the step must not be taken).
@@ -327,6 +340,11 @@ impl<'b> Meter<'b> {
         if self.steps & 0xFF == 0 {
             if let Some(flag) = &self.budget.cancel {
                 if flag.load(Ordering::Relaxed) {
+                    return false;
+                }
+            }
+            if let Some((lowest, part)) = self.abandon {
+                if lowest.load(Ordering::Relaxed) < part {
                     return false;
                 }
             }
@@ -422,7 +440,9 @@ pub(crate) fn search<S: SequentialSpec>(
         let p = cands[frame.next];
         frame.next += 1;
         if !meter.tick() {
-            break Found::Unknown;
+            break Found::Unknown {
+                longest_prefix: best,
+            };
         }
         let item = &items[p as usize];
         let state = states.last().expect("a state");
@@ -474,7 +494,7 @@ pub(crate) fn search<S: SequentialSpec>(
             best_culprits = complete_only(&cands[start..]);
         }
     };
-    stats.steps = meter.steps;
+    stats.steps += meter.steps;
     stats.configurations += memo.len() as u64;
     stats.largest_partition = stats.largest_partition.max(items.len());
     outcome

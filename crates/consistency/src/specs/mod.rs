@@ -10,6 +10,7 @@
 
 mod cas_register;
 mod counter;
+mod list;
 mod per_key;
 mod queue;
 mod register;
@@ -17,6 +18,7 @@ mod set;
 
 pub use cas_register::{CasOp, CasRegister, CasRet};
 pub use counter::{Counter, CounterOp, CounterRet};
+pub use list::{AppendLog, List, ListOp, ListRet};
 pub use per_key::PerKey;
 pub use queue::{Queue, QueueOp, QueueRet};
 pub use register::{Register, RegisterOp, RegisterRet};

@@ -14,7 +14,9 @@ pub struct Set<V> {
 /// An operation on a [`Set`].
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum SetOp<V> {
-    /// Add an element.
+    /// Add an element, with a result that says nothing more (Jepsen's set workload `add`).
+    Add(V),
+    /// Add an element, with a result that says whether it was new.
     Insert(V),
     /// Remove an element.
     Remove(V),
@@ -27,6 +29,8 @@ pub enum SetOp<V> {
 /// The result of a [`SetOp`].
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum SetRet<V: Ord> {
+    /// Added.
+    AddOk,
     /// Inserted; `true` if the element was not already present.
     InsertOk(bool),
     /// Removed; `true` if the element was present.
@@ -63,6 +67,11 @@ impl<V: Clone + Ord + Hash + Debug> SequentialSpec for Set<V> {
 
     fn step(&self, state: &BTreeSet<V>, op: &SetOp<V>) -> (BTreeSet<V>, SetRet<V>) {
         match op {
+            SetOp::Add(v) => {
+                let mut next = state.clone();
+                next.insert(v.clone());
+                (next, SetRet::AddOk)
+            }
             SetOp::Insert(v) => {
                 let mut next = state.clone();
                 let fresh = next.insert(v.clone());
