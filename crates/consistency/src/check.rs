@@ -147,19 +147,31 @@ pub fn check_linearizable_with_stats<S: SequentialSpec>(
         panic!("check_linearizable: {e}");
     }
     let parts = partitions(spec, history);
-    combine(history, check_parts_serial(spec, history, &parts, &budget))
+    let (results, earlier) = in_rounds(parts.len(), &budget, |round, pending| {
+        check_parts_serial(spec, history, &parts, pending, round)
+    });
+    let (outcome, mut stats) = combine(history, results);
+    stats.steps += earlier;
+    (outcome, stats)
 }
 
 /// [`check_linearizable`] for a history split into `parts` by the caller, checked by up to
 /// `threads` threads, each part on its own (P-compositionality: the caller promises the parts
 /// are independent, as [`SequentialSpec::partition`] describes).
 ///
-/// Parts are numbered by their position in `parts`; that is their priority. When several parts
-/// fail, the verdict names the *lowest-numbered* one: every part below it is checked to the end
-/// and the parts above it are abandoned as soon as it fails, so the reported failure does not
-/// depend on the number of threads or their timing. (A key-value checker lists its keys in key
-/// order and so reports the lowest failing key.) [`Budget::max_steps`] applies to each part
-/// separately, for the same reason; the cancellation flag stops every part.
+/// Parts are numbered by their position in `parts`; that is their priority. The parts are
+/// checked in rounds of growing step budgets ([`FIRST_ROUND_STEPS`], then four times more each
+/// round): a part that is not decided within a round's budget is tried again, from scratch,
+/// in the next one. The first round in which some part fails ends the check, and the verdict
+/// names the *lowest-numbered* part that failed in that round: within the round, every part
+/// below it runs to the round's budget and the parts above it are abandoned as soon as it
+/// fails. Everything is counted in steps, so the reported failure does not depend on the
+/// number of threads or their timing, and one hard part that is linearizable does not hide an
+/// easy failure in another (a key-value checker lists its keys in key order, and so reports
+/// the lowest key among those whose failure is quickest to prove). Repeating unfinished parts
+/// costs at most a third more steps than running each once with the final budget.
+/// [`Budget::max_steps`] bounds each part's last round; the cancellation flag stops every
+/// part.
 ///
 /// Returns the outcome and, for a failure, the failing part's number.
 ///
@@ -188,20 +200,23 @@ where
     if let Err(e) = history.validate() {
         panic!("check_linearizable_parts: {e}");
     }
-    let results = if threads <= 1 || parts.len() <= 1 {
-        check_parts_serial(spec, history, parts, &budget)
-    } else {
-        run_parallel(parts.len(), threads, |k, lowest| {
-            check_part(
-                spec,
-                history,
-                &parts[k],
-                Meter::new(&budget).abandon_after(lowest, k),
-                Order::RealTime,
-            )
-        })
-    };
-    let (outcome, stats) = combine(history, results);
+    let (results, earlier) = in_rounds(parts.len(), &budget, |round, pending| {
+        if threads <= 1 || pending.len() <= 1 {
+            check_parts_serial(spec, history, parts, pending, round)
+        } else {
+            run_parallel(pending.len(), threads, |j, lowest| {
+                check_part(
+                    spec,
+                    history,
+                    &parts[pending[j]],
+                    Meter::new(round).abandon_after(lowest, j),
+                    Order::RealTime,
+                )
+            })
+        }
+    });
+    let (outcome, mut stats) = combine(history, results);
+    stats.steps += earlier;
     let failed = match &outcome {
         Outcome::NotLinearizable {
             culprits,
@@ -218,23 +233,85 @@ where
 /// One part's result.
 type PartResult = (Outcome, Stats);
 
-/// Checks `parts` one after the other in priority order (see [`check_linearizable_parts`]),
-/// stopping at the first failure.
+/// The step budget of the first round of a partitioned check (see
+/// [`check_linearizable_parts`]).
+pub const FIRST_ROUND_STEPS: u64 = 1 << 14;
+
+/// Runs rounds of `run(round_budget, pending_parts)` (which returns one result per pending
+/// part, `None` for an abandoned one) with growing step budgets until a round has a failure,
+/// every part is decided, the caller's budget is reached or the check is cancelled. Returns
+/// each part's last result and the steps spent in earlier rounds on parts that were retried.
+fn in_rounds(
+    n: usize,
+    budget: &Budget,
+    mut run: impl FnMut(&Budget, &[usize]) -> Vec<Option<PartResult>>,
+) -> (Vec<Option<PartResult>>, u64) {
+    let mut results: Vec<Option<PartResult>> = vec![None; n];
+    let mut pending: Vec<usize> = (0..n).collect();
+    let mut cap = FIRST_ROUND_STEPS;
+    let mut earlier = 0u64;
+    loop {
+        let max = budget.max_steps.map_or(cap, |m| m.min(cap));
+        let last = n == 1 || budget.max_steps.is_some_and(|m| m <= cap);
+        let round = Budget {
+            max_steps: if n == 1 { budget.max_steps } else { Some(max) },
+            cancel: budget.cancel.clone(),
+        };
+        let got = run(&round, &pending);
+        let cancelled = budget
+            .cancel
+            .as_ref()
+            .is_some_and(|f| f.load(Ordering::Relaxed));
+        let mut failed = false;
+        let mut retry = Vec::new();
+        for (&k, r) in pending.iter().zip(got) {
+            let Some(r) = r else { continue };
+            match r.0 {
+                Outcome::NotLinearizable { .. } => failed = true,
+                Outcome::Unknown { .. } if !(last || cancelled) => {
+                    earlier += r.1.steps;
+                    retry.push(k);
+                }
+                _ => {}
+            }
+            results[k] = Some(r);
+        }
+        if failed || retry.is_empty() {
+            return (results, earlier);
+        }
+        for &k in &retry {
+            results[k] = None;
+        }
+        pending = retry;
+        cap = cap.saturating_mul(4);
+    }
+}
+
+/// Checks the `pending` parts one after the other in priority order (see
+/// [`check_linearizable_parts`]), stopping at the first failure; one result per pending part.
 fn check_parts_serial<S: SequentialSpec>(
     spec: &S,
     history: &History<S::Op, S::Ret>,
     parts: &[Vec<usize>],
+    pending: &[usize],
     budget: &Budget,
 ) -> Vec<Option<PartResult>> {
-    let mut results = Vec::with_capacity(parts.len());
-    for part in parts {
-        let r = check_part(spec, history, part, Meter::new(budget), Order::RealTime);
+    let mut results = Vec::with_capacity(pending.len());
+    for &k in pending {
+        let r = check_part(
+            spec,
+            history,
+            &parts[k],
+            Meter::new(budget),
+            Order::RealTime,
+        );
         let failed = r.0.holds() == Some(false);
         results.push(Some(r));
         if failed {
             break;
         }
     }
+    results.resize(pending.len(), None);
     results
 }
 

@@ -68,4 +68,4 @@ pub use check::{
 };
 pub use history::{Event, History, HistoryError, Operation};
 pub use search::Stats;
-pub use spec::SequentialSpec;
+pub use spec::{Produces, SequentialSpec};

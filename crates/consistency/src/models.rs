@@ -8,7 +8,7 @@
 //! |-------|------------------|---------------|
 //! | `register` | `read`, `write v` | [`Register`] (initially `nil`) |
 //! | `cas-register` | `read`, `write v`, `cas [old new]` | [`CasRegister`] (initially `nil`) |
-//! | `kv` | the same, each with a `:key` | one [`CasRegister`] per key, keys checked in parallel |
+//! | `kv` | `read`/`get`, `write`/`put`, `cas`, `append`, each with a `:key` | one [`KvCell`] per key, keys checked in parallel |
 //! | `set` | `add v`, `read` (returns the set) | [`Set`] |
 //! | `queue` | `enqueue v`, `dequeue` | [`Queue`] (FIFO) |
 //! | `counter` | `add n` (`incr`), `read` | [`Counter`] |
@@ -29,8 +29,9 @@
 
 use crate::format::{Completion, Recorded, RecordedOp, Value};
 use crate::specs::{
-    CasOp, CasRegister, CasRet, Counter, CounterOp, CounterRet, List, ListOp, ListRet, PerKey,
-    Queue, QueueOp, QueueRet, Register, RegisterOp, RegisterRet, Set, SetOp, SetRet,
+    CasOp, CasRegister, CasRet, CellOp, CellRet, Counter, CounterOp, CounterRet, KvCell, List,
+    ListOp, ListRet, PerKey, Queue, QueueOp, QueueRet, Register, RegisterOp, RegisterRet, Set,
+    SetOp, SetRet,
 };
 use crate::{
     check_linearizable_parts, check_sequential_with_stats, Budget, History, Operation, Outcome,
@@ -648,25 +649,68 @@ impl KvModel {
 }
 
 impl Adapter for KvModel {
-    type Spec = PerKey<u32, CasRegister<Value>>;
+    type Spec = PerKey<u32, KvCell>;
     fn spec(&self) -> Self::Spec {
-        PerKey::new(CasRegister::with_initial(Value::Nil))
+        PerKey::new(KvCell)
     }
-    fn convert(
-        &self,
-        op: &RecordedOp,
-    ) -> Result<Typed<(u32, CasOp<Value>), CasRet<Value>>, String> {
+    fn convert(&self, op: &RecordedOp) -> Result<Typed<(u32, CellOp), CellRet>, String> {
         let key = op.key.as_ref().expect("checked in KvModel::new");
         let k = self.ordinal[&KeyOrder::of(key)];
-        Ok(match cas_convert("kv", op)? {
+        let typed = match op.f.as_str() {
+            "cas" => {
+                let pair = op
+                    .value
+                    .as_list()
+                    .filter(|p| p.len() == 2)
+                    .ok_or_else(|| format!("a :cas takes [old new], found {}", op.value))?;
+                let cas = CellOp::Cas {
+                    from: pair[0].clone(),
+                    to: pair[1].clone(),
+                };
+                // A failed CAS completed: its comparison failed.
+                let ret = match &op.completion {
+                    Completion::Ok(_) => Some(CellRet::CasOk),
+                    Completion::Fail(_) => Some(CellRet::CasFail),
+                    Completion::Unknown(_) => None,
+                };
+                Typed::Op(cas, ret)
+            }
+            _ if op.is_fail() => Typed::Skip,
+            "read" | "get" => Typed::Op(
+                CellOp::Read,
+                ok_value(op).map(|v| CellRet::ReadOk(v.clone())),
+            ),
+            "write" | "put" => Typed::Op(
+                CellOp::Write(op.value.clone()),
+                ok_value(op).map(|_| CellRet::WriteOk),
+            ),
+            "append" => Typed::Op(
+                CellOp::Append(op.value.clone()),
+                ok_value(op).map(|_| CellRet::AppendOk),
+            ),
+            f => {
+                return Err(wrong_f(
+                    "kv",
+                    f,
+                    ":read/:get, :write/:put, :cas and :append",
+                ))
+            }
+        };
+        Ok(match typed {
             Typed::Skip => Typed::Skip,
             Typed::Op(o, r) => Typed::Op((k, o), r),
         })
     }
-    fn show(&self, ret: &CasRet<Value>) -> String {
-        cas_show(ret)
+    fn show(&self, ret: &CellRet) -> String {
+        match ret {
+            CellRet::ReadOk(v) => format!("read {v}"),
+            CellRet::WriteOk => "write ok".to_string(),
+            CellRet::CasOk => "cas ok".to_string(),
+            CellRet::CasFail => "cas fail".to_string(),
+            CellRet::AppendOk => "append ok".to_string(),
+        }
     }
-    fn part(&self, op: &(u32, CasOp<Value>)) -> Option<u32> {
+    fn part(&self, op: &(u32, CellOp)) -> Option<u32> {
         Some(op.0)
     }
     fn part_name(&self, part: u32) -> Option<String> {

@@ -16,7 +16,7 @@
 //! (ties by history index); all bookkeeping uses positions.
 
 use crate::memo::Memo;
-use crate::{Budget, SequentialSpec};
+use crate::{Budget, Produces, SequentialSpec};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// One operation, as the search sees it.
@@ -379,9 +379,123 @@ fn reduce<S: SequentialSpec>(
     }
 }
 
+const NO_TOKEN: u32 = u32::MAX;
+
+/// Dead-operation pruning ([`SequentialSpec::produces`] and [`SequentialSpec::needs`]): per
+/// token, how many producers are not yet linearized; the operations whose token has none left
+/// are *watched*: once the state does not accept one of them, it never will again.
+struct Tokens {
+    produces: Vec<u32>,
+    left: Vec<u32>,
+    needers: Vec<Vec<u32>>,
+    /// Watched positions (possibly already linearized: skip those), in the order they joined.
+    watch: Vec<u32>,
+    linearized: Vec<bool>,
+}
+
+impl Tokens {
+    fn new<S: SequentialSpec>(spec: &S, items: &[Item<'_, S>]) -> Tokens {
+        let mut anything = false;
+        let produced: Vec<Option<u64>> = items
+            .iter()
+            .map(|i| match spec.produces(i.op) {
+                Produces::Nothing => None,
+                Produces::Token(t) => Some(t),
+                Produces::Anything => {
+                    anything = true;
+                    None
+                }
+            })
+            .collect();
+        let needed: Vec<Option<u64>> = items
+            .iter()
+            .map(|i| i.ret.and_then(|r| spec.needs(i.op, r)))
+            .collect();
+        let mut all: Vec<u64> = produced.iter().chain(&needed).flatten().copied().collect();
+        all.sort_unstable();
+        all.dedup();
+        let index = |t: &Option<u64>| match t {
+            Some(t) => all.binary_search(t).expect("collected") as u32,
+            None => NO_TOKEN,
+        };
+        let produces: Vec<u32> = produced.iter().map(index).collect();
+        let needs: Vec<u32> = needed.iter().map(index).collect();
+        let mut left = vec![0u32; all.len()];
+        let mut needers = vec![Vec::new(); all.len()];
+        for &t in produces.iter().filter(|&&t| t != NO_TOKEN) {
+            left[t as usize] += 1;
+        }
+        // An operation that may produce anything keeps every needing operation alive: no
+        // pruning in this search.
+        let needs = if anything {
+            vec![NO_TOKEN; needs.len()]
+        } else {
+            needs
+        };
+        for (p, &t) in needs.iter().enumerate() {
+            if t != NO_TOKEN {
+                needers[t as usize].push(p as u32);
+            }
+        }
+        let watch = (0..needs.len() as u32)
+            .filter(|&p| needs[p as usize] != NO_TOKEN && left[needs[p as usize] as usize] == 0)
+            .collect();
+        Tokens {
+            produces,
+            left,
+            needers,
+            watch,
+            linearized: vec![false; items.len()],
+        }
+    }
+
+    /// Position `p` is linearized; returns the watch length before, for [`Tokens::undo`].
+    fn apply(&mut self, p: u32) -> usize {
+        let before = self.watch.len();
+        self.linearized[p as usize] = true;
+        let t = self.produces[p as usize];
+        if t != NO_TOKEN {
+            self.left[t as usize] -= 1;
+            if self.left[t as usize] == 0 {
+                self.watch.extend_from_slice(&self.needers[t as usize]);
+            }
+        }
+        before
+    }
+
+    fn undo(&mut self, p: u32, before: usize) {
+        self.linearized[p as usize] = false;
+        let t = self.produces[p as usize];
+        if t != NO_TOKEN {
+            self.left[t as usize] += 1;
+        }
+        self.watch.truncate(before);
+    }
+
+    /// A watched operation, not linearized, that `state` does not accept (checking the watched
+    /// ones from `from` on).
+    fn dead<S: SequentialSpec>(
+        &self,
+        spec: &S,
+        items: &[Item<'_, S>],
+        state: &S::State,
+        from: usize,
+    ) -> Option<u32> {
+        self.watch[from..].iter().copied().find(|&q| {
+            let item = &items[q as usize];
+            !self.linearized[q as usize]
+                && item
+                    .ret
+                    .is_some_and(|ret| spec.accepts(state, item.op, ret).is_none())
+        })
+    }
+}
+
 struct Frame {
     start: usize,
     next: usize,
+    /// The watch length before this frame's operation was linearized.
+    watch: usize,
 }
 
 /// Depth-first search for a sequence in which every returned operation takes effect.
@@ -405,7 +519,12 @@ pub(crate) fn search<S: SequentialSpec>(
 
     frontier.candidates(&mut cands);
     reduce(spec, items, &states[0], &mut cands, 0);
-    let mut frames = vec![Frame { start: 0, next: 0 }];
+    let mut tokens = Tokens::new(spec, items);
+    let mut frames = vec![Frame {
+        start: 0,
+        next: 0,
+        watch: 0,
+    }];
     let complete_only = |ps: &[u32]| -> Vec<u32> {
         ps.iter()
             .copied()
@@ -421,6 +540,7 @@ pub(crate) fn search<S: SequentialSpec>(
         let frame = frames.last_mut().expect("a frame");
         if frame.next == cands.len() {
             cands.truncate(frame.start);
+            let watch = frame.watch;
             frames.pop();
             if frames.is_empty() {
                 break Found::No {
@@ -431,6 +551,7 @@ pub(crate) fn search<S: SequentialSpec>(
             let p = path.pop().expect("a frame per linearized op");
             states.pop();
             frontier.undo(p);
+            tokens.undo(p, watch);
             if items[p as usize].ret.is_some() {
                 done -= 1;
             }
@@ -467,10 +588,27 @@ pub(crate) fn search<S: SequentialSpec>(
             path.push(p);
             break Found::Yes(path);
         }
+        let watch = tokens.apply(p);
+        let from = if next == *state { watch } else { 0 };
+        if let Some(q) = tokens.dead(spec, items, &next, from) {
+            // `q` can never be linearized after this: the branch is dead. Report it like a
+            // deepest failure: the prefix with `p`, and `q` as the culprit.
+            if path.len() + 1 > best.len() {
+                best.truncate(agree);
+                best.extend_from_slice(&path[agree..]);
+                best.push(p);
+                agree = path.len();
+                best_culprits = vec![q];
+            }
+            tokens.undo(p, watch);
+            frontier.undo(p);
+            continue;
+        }
         key.clear();
         frontier.key(&mut key);
         let hash = Memo::hash(&key, &next);
         if !memo.insert(hash, &key, &next) {
+            tokens.undo(p, watch);
             frontier.undo(p);
             continue;
         }
@@ -486,7 +624,11 @@ pub(crate) fn search<S: SequentialSpec>(
             &mut cands,
             start,
         );
-        frames.push(Frame { start, next: start });
+        frames.push(Frame {
+            start,
+            next: start,
+            watch,
+        });
         if path.len() > best.len() {
             best.truncate(agree);
             best.extend_from_slice(&path[agree..]);

@@ -96,4 +96,41 @@ pub trait SequentialSpec {
         let _ = op;
         None
     }
+
+    /// Dead-operation pruning, the producing side: the token of what `op` may make true, e.g.
+    /// the value a write or a compare-and-swap stores. See [`needs`](SequentialSpec::needs).
+    /// The default, [`Produces::Anything`], is always sound (it turns pruning off for any
+    /// history with such an operation).
+    fn produces(&self, op: &Self::Op) -> Produces {
+        let _ = op;
+        Produces::Anything
+    }
+
+    /// Dead-operation pruning, the needing side: a token such that, if `op` returning `ret` is
+    /// not accepted in some state, only an operation that [`produces`](SequentialSpec::produces)
+    /// the same token can lead to a state where it is (a read of `v` needs a write of `v`).
+    ///
+    /// The search keeps, per token, the operations not yet linearized that produce it. Once
+    /// none is left and the current state does not accept a needing operation, that operation
+    /// can never be linearized, and the search abandons the branch at once instead of trying
+    /// every order of the other operations first. The defaults (`None`) never prune; a wrong
+    /// answer here makes the checker reject linearizable histories, so state the token only
+    /// when the contract plainly holds.
+    fn needs(&self, op: &Self::Op, ret: &Self::Ret) -> Option<u64> {
+        let _ = (op, ret);
+        None
+    }
+}
+
+/// What an operation may make true, for dead-operation pruning (see
+/// [`SequentialSpec::produces`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Produces {
+    /// It never changes the state (a read).
+    Nothing,
+    /// It may produce states accepting operations that [`needs`](SequentialSpec::needs) this
+    /// token, and no others.
+    Token(u64),
+    /// It may produce any state (an append, whose result depends on the state).
+    Anything,
 }

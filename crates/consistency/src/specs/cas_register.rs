@@ -1,3 +1,4 @@
+use crate::spec::Produces;
 use crate::SequentialSpec;
 use serde::{Deserialize, Serialize};
 use std::fmt::Debug;
@@ -86,5 +87,26 @@ impl<V: Clone + Eq + Hash + Debug> SequentialSpec for CasRegister<V> {
 
     fn preserves_state(&self, op: &CasOp<V>, ret: &CasRet<V>) -> bool {
         matches!(op, CasOp::Read) || matches!(ret, CasRet::CasFail)
+    }
+
+    /// A write produces its value, a compare-and-swap its new value.
+    fn produces(&self, op: &CasOp<V>) -> Produces {
+        match op {
+            CasOp::Write(v) | CasOp::Cas { to: v, .. } => {
+                Produces::Token(synod_core::stable_hash(&Some(v)))
+            }
+            CasOp::Read => Produces::Nothing,
+        }
+    }
+
+    /// A read of `v`, or a successful compare-and-swap from `v`, not accepted now needs a write
+    /// or compare-and-swap storing `v`: nothing else changes the state. (A failed
+    /// compare-and-swap needs any other value: no single token, no pruning.)
+    fn needs(&self, op: &CasOp<V>, ret: &CasRet<V>) -> Option<u64> {
+        match (op, ret) {
+            (CasOp::Read, CasRet::ReadOk(v)) => Some(synod_core::stable_hash(&v.as_ref())),
+            (CasOp::Cas { from, .. }, CasRet::CasOk) => Some(synod_core::stable_hash(&Some(from))),
+            _ => None,
+        }
     }
 }

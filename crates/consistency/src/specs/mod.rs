@@ -10,6 +10,7 @@
 
 mod cas_register;
 mod counter;
+mod kv_cell;
 mod list;
 mod per_key;
 mod queue;
@@ -18,6 +19,7 @@ mod set;
 
 pub use cas_register::{CasOp, CasRegister, CasRet};
 pub use counter::{Counter, CounterOp, CounterRet};
+pub use kv_cell::{CellOp, CellRet, CellState, KvCell};
 pub use list::{AppendLog, List, ListOp, ListRet};
 pub use per_key::PerKey;
 pub use queue::{Queue, QueueOp, QueueRet};

@@ -1,3 +1,4 @@
+use crate::spec::Produces;
 use crate::SequentialSpec;
 use std::collections::BTreeMap;
 use std::fmt::Debug;
@@ -96,5 +97,19 @@ where
 
     fn preserves_state(&self, (_, op): &Self::Op, ret: &S::Ret) -> bool {
         self.inner.preserves_state(op, ret)
+    }
+
+    /// The inner token, on this key.
+    fn produces(&self, (key, op): &Self::Op) -> Produces {
+        match self.inner.produces(op) {
+            Produces::Token(t) => Produces::Token(synod_core::stable_hash(&(key, t))),
+            other => other,
+        }
+    }
+
+    /// The inner token, on this key (operations on other keys never change this key's state).
+    fn needs(&self, (key, op): &Self::Op, ret: &S::Ret) -> Option<u64> {
+        let token = self.inner.needs(op, ret)?;
+        Some(synod_core::stable_hash(&(key, token)))
     }
 }

@@ -1,3 +1,4 @@
+use crate::spec::Produces;
 use crate::SequentialSpec;
 use serde::{Deserialize, Serialize};
 use std::fmt::Debug;
@@ -81,5 +82,23 @@ impl<V: Clone + Eq + Hash + Debug> SequentialSpec for Register<V> {
 
     fn preserves_state(&self, op: &RegisterOp<V>, _ret: &RegisterRet<V>) -> bool {
         matches!(op, RegisterOp::Read)
+    }
+
+    /// A write produces its value.
+    fn produces(&self, op: &RegisterOp<V>) -> Produces {
+        match op {
+            RegisterOp::Write(v) => Produces::Token(synod_core::stable_hash(&Some(v))),
+            RegisterOp::Read => Produces::Nothing,
+        }
+    }
+
+    /// A read of `v` not accepted now needs a write of `v`: only writes change the state.
+    fn needs(&self, op: &RegisterOp<V>, ret: &RegisterRet<V>) -> Option<u64> {
+        match (op, ret) {
+            (RegisterOp::Read, RegisterRet::ReadOk(v)) => {
+                Some(synod_core::stable_hash(&v.as_ref()))
+            }
+            _ => None,
+        }
     }
 }
