@@ -63,7 +63,17 @@
 //!
 //! **Canary.** [`ChandraToueg::canary_lowest_timestamp`]: the coordinator adopts the estimate
 //! with the lowest timestamp instead of the highest; a value decided in an earlier round can be
-//! replaced, and two processes decide differently.
+//! replaced, and two processes decide differently. `synod check chandra-toueg-lowest-timestamp`
+//! finds it in 7 steps after init, on three processes: n1 decides its own 101 with n2's ack in round 1, n0
+//! suspects n1 and sends its estimate (100, timestamp 0) to n2, round 2's coordinator, which
+//! prefers it to its own (101, timestamp 1) and decides 100 with n0's ack.
+//!
+//! **For the model checker** (`synod check chandra-toueg`). The checker does not let time pass,
+//! so heartbeats would never time out and nobody would ever be suspected; the catalog runs
+//! [`ChandraToueg::with_arbitrary_suspicions`]: a process waiting for a coordinator may suspect
+//! it at any moment ([`CtTimer::Suspect`]), so every suspicion is a branch, and the rounds are
+//! bounded. Agreement, validity and integrity are the run properties above, judged on the
+//! decisions recorded in the checker's history (crashed processes' included).
 //!
 //! ```
 //! use synod_core::{check_all, Duration, Instant};
@@ -138,6 +148,9 @@ pub struct ChandraToueg {
     pub resend: Duration,
     /// CANARY when true: the coordinator picks the estimate with the lowest timestamp.
     pub pick_lowest: bool,
+    /// Suspicions come from an adversary, not from `detector` (the model checker's setting; see
+    /// [`ChandraToueg::with_arbitrary_suspicions`]).
+    pub arbitrary_suspicions: bool,
 }
 
 impl ChandraToueg {
@@ -158,6 +171,7 @@ impl ChandraToueg {
             proposals,
             resend: Duration::from_millis(20),
             pick_lowest: false,
+            arbitrary_suspicions: false,
         }
     }
 
@@ -176,6 +190,21 @@ impl ChandraToueg {
             "ChandraToueg: the resend period must be above zero"
         );
         ChandraToueg { resend, ..self }
+    }
+
+    /// The same protocol whose suspicions are arbitrary, for the model checker: the heartbeat
+    /// detector is not run, and a process waiting for a coordinator's proposal may suspect it
+    /// at any moment ([`CtTimer::Suspect`], armed while it waits, due after
+    /// [`ChandraToueg::resend`]), trusting it again once it has nacked. This is ◇S before it
+    /// stabilises, when any process may be suspected at any time: what safety must survive.
+    /// Under the checker, where timers fire in any order, every suspicion is a branch (with
+    /// heartbeats it would never suspect anybody: it does not let time pass). The links are
+    /// taken to be reliable, as in the paper: nothing is retransmitted.
+    pub fn with_arbitrary_suspicions(self) -> ChandraToueg {
+        ChandraToueg {
+            arbitrary_suspicions: true,
+            ..self
+        }
     }
 
     /// CANARY: the coordinator adopts the estimate with the *lowest* timestamp among the
@@ -241,6 +270,9 @@ pub enum CtMsg {
 pub enum CtTimer {
     /// The periodic retransmission.
     Resend,
+    /// Arbitrary suspicions only ([`ChandraToueg::with_arbitrary_suspicions`]): the process
+    /// suspects the coordinator it is waiting for.
+    Suspect,
     /// A timer of the embedded failure detector.
     Fd(HbTimer),
 }
@@ -342,6 +374,9 @@ impl ChandraToueg {
                 .entry(r)
                 .or_default()
                 .insert(me, (s.estimate, s.ts));
+            if self.arbitrary_suspicions {
+                ctx.cancel_timer(CtTimer::Suspect);
+            }
         } else {
             s.phase = CtPhase::Wait;
             ctx.send(
@@ -352,7 +387,17 @@ impl ChandraToueg {
                     ts: s.ts,
                 },
             );
+            if self.arbitrary_suspicions {
+                ctx.set_timer(CtTimer::Suspect, self.resend);
+            }
         }
+    }
+
+    /// Phase 3 with a suspected coordinator `c`: nack round `r`'s proposal, on to round r + 1.
+    fn nack(&self, s: &mut CtState, r: u64, c: NodeId, ctx: &mut Ctx<'_, Self>) {
+        s.replies.insert(r, false);
+        ctx.send(c, CtMsg::Nack { round: r });
+        self.enter_round(s, r + 1, ctx);
     }
 
     /// Runs the round machine as far as the messages and suspicions received allow.
@@ -398,13 +443,12 @@ impl ChandraToueg {
                         s.ts = r;
                         s.replies.insert(r, true);
                         ctx.send(c, CtMsg::Ack { round: r });
+                        self.enter_round(s, r + 1, ctx);
                     } else if s.suspected.contains(&c) {
-                        s.replies.insert(r, false);
-                        ctx.send(c, CtMsg::Nack { round: r });
+                        self.nack(s, r, c, ctx);
                     } else {
                         return;
                     }
-                    self.enter_round(s, r + 1, ctx);
                 }
             }
         }
@@ -416,6 +460,9 @@ impl ChandraToueg {
         }
         s.decided = Some(v);
         s.phase = CtPhase::Decided;
+        if self.arbitrary_suspicions {
+            ctx.cancel_timer(CtTimer::Suspect);
+        }
         ctx.broadcast(CtMsg::Decide { value: v });
         ctx.indicate(CtInd::Decide {
             value: v,
@@ -435,7 +482,11 @@ impl Protocol for ChandraToueg {
     fn init(&self, ctx: &mut Ctx<'_, Self>) -> CtState {
         assert_fits_node_set("ChandraToueg", ctx.n());
         let mut fx = Vec::new();
-        let fd = self.detector.init(&mut ctx.fork(&mut fx));
+        let fd = if self.arbitrary_suspicions {
+            HbState::default()
+        } else {
+            self.detector.init(&mut ctx.fork(&mut fx))
+        };
         let mut s = CtState {
             fd,
             suspected: BTreeSet::new(),
@@ -451,7 +502,9 @@ impl Protocol for ChandraToueg {
             replies: BTreeMap::new(),
             decided: None,
         };
-        ctx.set_timer(CtTimer::Resend, self.resend);
+        if !self.arbitrary_suspicions {
+            ctx.set_timer(CtTimer::Resend, self.resend);
+        }
         self.enter_round(&mut s, 1, ctx);
         self.run_fd(&mut s, fx, ctx);
         s
@@ -544,6 +597,13 @@ impl Protocol for ChandraToueg {
                 let mut fx = Vec::new();
                 self.detector.on_timer(&mut s.fd, t, &mut ctx.fork(&mut fx));
                 self.run_fd(s, fx, ctx);
+            }
+            CtTimer::Suspect => {
+                if s.phase == CtPhase::Wait {
+                    let r = s.round;
+                    self.nack(s, r, Self::coordinator(r, ctx.n()), ctx);
+                    self.advance(s, ctx);
+                }
             }
             CtTimer::Resend => {
                 if s.decided.is_some() {
@@ -824,5 +884,91 @@ mod tests {
         );
         let fx = step(&p, &mut s, 0, 3, (2, CtMsg::Decide { value: 1 }));
         assert!(fx.is_empty());
+    }
+
+    #[test]
+    fn arbitrary_suspicions_are_a_timer_armed_while_waiting() {
+        let p = ChandraToueg::new(Proposals::Distinct).with_arbitrary_suspicions();
+        // No heartbeats, no retransmission: only the estimate and the suspicion timer.
+        let (mut s, fx) = fresh(&p, 0, 3);
+        assert_eq!(
+            fx,
+            vec![
+                Effect::Send {
+                    to: NodeId(1),
+                    msg: CtMsg::Estimate {
+                        round: 1,
+                        value: 100,
+                        ts: 0
+                    }
+                },
+                Effect::SetTimer {
+                    timer: CtTimer::Suspect,
+                    after: p.resend
+                },
+            ]
+        );
+        // The coordinator of round 1 waits for estimates, not for a proposal: no timer.
+        let (_, fx) = fresh(&p, 1, 3);
+        assert_eq!(
+            fx,
+            vec![Effect::CancelTimer {
+                timer: CtTimer::Suspect
+            }]
+        );
+        // The timer fires: n0 nacks n1, enters round 2 (n2's) and may suspect again, but it
+        // does not keep suspecting n1.
+        let (mut fx, mut ch) = (Vec::new(), FirstChoice);
+        let mut ctx = Ctx::new(NodeId(0), 3, Instant::ZERO, &mut fx, &mut ch);
+        p.on_timer(&mut s, CtTimer::Suspect, &mut ctx);
+        p.invariants(&s);
+        assert_eq!((s.round, s.phase), (2, CtPhase::Wait));
+        assert!(s.suspected.is_empty());
+        assert_eq!(s.replies.get(&1), Some(&false));
+        assert_eq!(
+            fx,
+            vec![
+                Effect::Send {
+                    to: NodeId(1),
+                    msg: CtMsg::Nack { round: 1 }
+                },
+                Effect::Send {
+                    to: NodeId(2),
+                    msg: CtMsg::Estimate {
+                        round: 2,
+                        value: 100,
+                        ts: 0
+                    }
+                },
+                Effect::SetTimer {
+                    timer: CtTimer::Suspect,
+                    after: p.resend
+                },
+            ]
+        );
+        // Round 2's proposal: acked; round 3 is n0's own, so the timer is cancelled.
+        let fx = step(
+            &p,
+            &mut s,
+            0,
+            3,
+            (
+                2,
+                CtMsg::Propose {
+                    round: 2,
+                    value: 102,
+                },
+            ),
+        );
+        assert_eq!((s.round, s.phase, s.estimate), (3, CtPhase::Collect, 102));
+        assert!(fx.contains(&Effect::CancelTimer {
+            timer: CtTimer::Suspect
+        }));
+        // A late timer is ignored.
+        let (mut fx, mut ch) = (Vec::new(), FirstChoice);
+        let before = s.clone();
+        let mut ctx = Ctx::new(NodeId(0), 3, Instant::ZERO, &mut fx, &mut ch);
+        p.on_timer(&mut s, CtTimer::Suspect, &mut ctx);
+        assert!(fx.is_empty() && s == before);
     }
 }
