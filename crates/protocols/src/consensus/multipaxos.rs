@@ -85,7 +85,20 @@
 //! **Canary.** [`MultiPaxos::canary_skip_repropose`]: a new leader does not re-propose the values
 //! reported in the promises; it fills those slots with no-ops. A command chosen under an earlier
 //! leader but not yet learned by the new one is then overwritten: two servers apply different
-//! commands at one slot ([`slot_agreement`] and [`log_prefix`] catch it).
+//! commands at one slot ([`slot_agreement`] and [`log_prefix`] catch it). `synod check
+//! multi-paxos-skip-repropose` finds it with two clients on three servers: n0 gets its write
+//! chosen at slot 1 with n2's acceptance, n1 takes over with ballot 2 and n2's promise (which
+//! reports the write), and n2 accepts the no-op n1 puts at slot 1 in its place, so a majority
+//! accepted a no-op where a write is chosen ([`chosen_agree`]).
+//!
+//! **For the model checker** (`synod check multi-paxos`). The checker does not let time pass, so
+//! the heartbeats of the embedded Ω never time out and n0 would lead for ever; the catalog runs
+//! [`MultiPaxos::dueling`] instead (a server that holds a command runs phase 1, a pre-empted one
+//! retries at once with a higher ballot), with the canary's flag set for the canary, timers off
+//! (the checker's network is reliable, so the tick would only duplicate messages) and a boundary
+//! on the ballot rounds ([`max_ballot_round`]) and the messages in flight. The properties there
+//! are over node states: [`chosen_agree`], [`applied_prefix`], [`commands_requested`] (validity),
+//! and the linearizability of the client history.
 //!
 //! A run under the simulator (three writes at three servers; the servers that do not lead
 //! forward theirs to n0, which Ω trusts):
@@ -1310,6 +1323,33 @@ pub fn applied_prefix(states: &[Option<&MpState>]) -> bool {
     })
 }
 
+/// *Validity* on a global state: every command accepted or known chosen anywhere is a no-op or
+/// a client command that `requested(origin, req)` says was requested at its origin.
+pub fn commands_requested(
+    states: &[Option<&MpState>],
+    requested: impl Fn(NodeId, &RegisterReq) -> bool,
+) -> bool {
+    let valid = |cmd: &MpCmd| match cmd {
+        MpCmd::Noop => true,
+        MpCmd::Client { id, req } => requested(id.origin, req),
+    };
+    states
+        .iter()
+        .flatten()
+        .all(|s| s.chosen.values().all(valid) && s.accepted.values().all(|(_, c)| valid(c)))
+}
+
+/// The highest ballot round any live server has promised (0 before any phase 1): a proposer
+/// promises its own ballot, so no ballot above it exists anywhere.
+pub fn max_ballot_round(states: &[Option<&MpState>]) -> u32 {
+    states
+        .iter()
+        .flatten()
+        .map(|s| s.promised.round)
+        .max()
+        .unwrap_or(0)
+}
+
 /// The first safety violation on a global state ([`chosen_agree`], [`applied_prefix`]), if any.
 pub fn safety_violation(states: &[Option<&MpState>]) -> Option<String> {
     if let Some(why) = chosen_disagreement(states) {
@@ -1548,5 +1588,46 @@ mod tests {
         b.chosen.insert(1, MpCmd::Noop);
         assert!(!chosen_agree(&[Some(&a), Some(&b), None]));
         assert!(!applied_prefix(&[Some(&a), Some(&b), None]));
+    }
+
+    #[test]
+    fn state_validity_and_the_ballot_bound_read_every_live_server() {
+        let p = MultiPaxos::dueling();
+        let mut a = fresh(&p, 0, 3);
+        let mut b = fresh(&p, 1, 3);
+        assert_eq!(max_ballot_round(&[Some(&a), Some(&b), None]), 0);
+        let asked = |origin: NodeId, req: &RegisterReq| origin == NodeId(0) && req.client() == 0;
+        a.chosen.insert(1, write(0, 1));
+        a.accepted.insert(
+            2,
+            (
+                Ballot {
+                    round: 2,
+                    node: NodeId(0),
+                },
+                MpCmd::Noop,
+            ),
+        );
+        a.promised = Ballot {
+            round: 2,
+            node: NodeId(0),
+        };
+        assert!(commands_requested(&[Some(&a), Some(&b), None], asked));
+        assert_eq!(max_ballot_round(&[Some(&a), Some(&b), None]), 2);
+        b.accepted.insert(
+            1,
+            (
+                Ballot {
+                    round: 1,
+                    node: NodeId(1),
+                },
+                write(1, 7),
+            ),
+        );
+        assert!(!commands_requested(&[Some(&a), Some(&b), None], asked));
+        assert!(
+            commands_requested(&[Some(&a), None, None], asked),
+            "down servers hold nothing"
+        );
     }
 }
