@@ -9,9 +9,14 @@ use synod_check::{
     ClientProgram, Expectation, Finding, HistEvent, Model, NetworkKind, Progress, StepIndex,
 };
 use synod_consistency::specs::{Register, RegisterOp as SpecOp, RegisterRet as SpecRet};
-use synod_core::{LinkDeliver, LinkSend, ModelHeader, NodeId, Protocol};
+use synod_core::{
+    Event, EventKind, Instant, LinkDeliver, LinkSend, ModelHeader, NodeId, Property, Protocol,
+    RunFacts, Trace,
+};
 use synod_protocols::commit::{self, Outcome, TwoPcIndication, TwoPcRequest, TwoPhaseCommit};
 use synod_protocols::consensus::ben_or::{BenOr, BenOrMsg};
+use synod_protocols::consensus::chandra_toueg::{self, ChandraToueg, CtInd, Proposals};
+use synod_protocols::consensus::multipaxos::{self, MpInd, MultiPaxos};
 use synod_protocols::consensus::{self, raft, PaxosRegister, Raft};
 use synod_protocols::election::{self, arrangement, BullyRequest, ElectionIndication};
 use synod_protocols::link;
@@ -578,6 +583,165 @@ fn ben_or_decisions(s: &CheckState<BenOr>) -> impl Iterator<Item = bool> + '_ {
         }))
 }
 
+/// The ballot bound of `synod check multi-paxos`: dueling proposers pre-empt each other with
+/// ever higher ballots, so the reachable space is infinite.
+pub const MULTI_PAXOS_MAX_ROUND: u32 = 3;
+/// Messages in flight at most, in `synod check multi-paxos`.
+pub const MULTI_PAXOS_MAX_IN_FLIGHT: usize = 6;
+
+/// Multi-Paxos with C clients, client i writing once at server i mod n. `protocol` runs with
+/// dueling proposers: under the checker, time does not pass, so the heartbeats of an Ω-led run
+/// never time out and n0 would lead for ever; dueling lets every server that holds a command
+/// run phase 1, and a pre-empted one retry at once with a higher ballot. Timers are off: the
+/// network is reliable, so retransmissions (the tick) would only duplicate messages.
+fn multipaxos_model(protocol: MultiPaxos, spec: &CheckSpec) -> Result<Model<MultiPaxos>, LabError> {
+    let n = nodes(spec, 3, 2, 3)?;
+    let clients = spec.clients.unwrap_or(2);
+    if !(1..=2).contains(&clients) {
+        return Err(LabError::new(format!(
+            "--clients {clients} is out of range 1..=2"
+        )));
+    }
+    let origins: Vec<NodeId> = (0..clients).map(|c| NodeId((c % n) as u32)).collect();
+    let mut m = Model::new(protocol, n)
+        .property(CheckProperty::always(
+            "agreement per slot",
+            |_, s: &CheckState<MultiPaxos>| multipaxos::chosen_agree(&s.node_states()),
+        ))
+        .property(CheckProperty::always(
+            "applied logs are prefixes",
+            |_, s: &CheckState<MultiPaxos>| multipaxos::applied_prefix(&s.node_states()),
+        ))
+        .property(CheckProperty::always(
+            "validity",
+            move |_, s: &CheckState<MultiPaxos>| {
+                let called: Vec<(NodeId, RegisterReq)> = s
+                    .history
+                    .iter()
+                    .filter_map(|e| match e {
+                        HistEvent::Call { client, req } => Some((origins[*client as usize], *req)),
+                        _ => None,
+                    })
+                    .collect();
+                multipaxos::commands_requested(&s.node_states(), |origin, req| {
+                    called.contains(&(origin, *req))
+                })
+            },
+        ))
+        .property(synod_check::linearizable(
+            Register::<u64>::default(),
+            spec_op,
+            spec_ret,
+        ))
+        .property(CheckProperty::sometimes(
+            "every write is answered",
+            |_, s: &CheckState<MultiPaxos>| s.clients.iter().all(|c| !c.waiting && c.next > 0),
+        ))
+        .property(CheckProperty::sometimes(
+            "a pre-empting proposer leads",
+            |_, s: &CheckState<MultiPaxos>| {
+                s.nodes.iter().any(|n| {
+                    n.state.as_ref().is_some_and(|p| {
+                        p.phase.is_leading() && p.phase.ballot().is_some_and(|b| b.round >= 2)
+                    })
+                })
+            },
+        ));
+    m.clients = (0..clients)
+        .map(|c| ClientProgram {
+            id: c as u64,
+            node: NodeId((c % n) as u32),
+            ops: vec![RegisterReq::Write {
+                client: c as u64,
+                value: c as u64 + 1,
+            }],
+        })
+        .collect();
+    m.response_of = |r: &MpInd| match r {
+        MpInd::Client(resp) => Some(resp.client()),
+        _ => None,
+    };
+    m.timers = false;
+    // Messages of an older ballot are ignored by their receiver; delivering them must still
+    // remove them, or they would fill the in-flight budget for ever.
+    m.prune_ignored = false;
+    m.boundary = Some(Boundary::new(
+        format!(
+            "ballot rounds <= {MULTI_PAXOS_MAX_ROUND}, at most {MULTI_PAXOS_MAX_IN_FLIGHT} messages in flight"
+        ),
+        |s: &CheckState<MultiPaxos>| {
+            s.network.len() <= MULTI_PAXOS_MAX_IN_FLIGHT
+                && multipaxos::max_ballot_round(&s.node_states()) <= MULTI_PAXOS_MAX_ROUND
+        },
+    ));
+    apply_spec(&mut m, spec);
+    Ok(m)
+}
+
+/// A run property over indications (a consensus protocol's agreement, validity, integrity) as
+/// a checker property: it judges the indications the model records ([`Model::record`]), in the
+/// order they happened, crashed processes' included.
+fn on_notes<P: Protocol>(p: Property<P>) -> CheckProperty<P> {
+    CheckProperty::always(p.name, move |m, s: &CheckState<P>| {
+        let trace = Trace {
+            events: notes(s)
+                .map(|(node, ind)| Event {
+                    time: Instant::ZERO,
+                    kind: EventKind::Indication {
+                        node,
+                        ind: ind.clone(),
+                    },
+                })
+                .collect(),
+            facts: RunFacts::fault_free(m.n, Instant::ZERO),
+        };
+        !p.check(&trace).is_violated()
+    })
+}
+
+/// The round bound of `synod check chandra-toueg`: a suspicion can come at any moment, so the
+/// rounds can go on for ever.
+pub const CHANDRA_TOUEG_MAX_ROUND: u64 = 3;
+
+/// Chandra-Toueg on 3 processes (f = 1), distinct proposals (n_i proposes 100 + i), with
+/// arbitrary suspicions ([`ChandraToueg::with_arbitrary_suspicions`]): a process waiting for the
+/// coordinator may suspect it at any moment, a checker branch.
+fn chandra_toueg_model(
+    protocol: ChandraToueg,
+    spec: &CheckSpec,
+) -> Result<Model<ChandraToueg>, LabError> {
+    let n = nodes(spec, 3, 3, 4)?;
+    let proposals = protocol.proposals.clone();
+    let mut m = Model::new(protocol.with_arbitrary_suspicions(), n)
+        .property(on_notes(chandra_toueg::agreement()))
+        .property(on_notes(chandra_toueg::validity(proposals)))
+        .property(on_notes(chandra_toueg::integrity()))
+        .property(CheckProperty::sometimes(
+            "a process decides",
+            |_, s: &CheckState<ChandraToueg>| notes(s).next().is_some(),
+        ))
+        .property(CheckProperty::sometimes(
+            "a process decides in round 2 or later",
+            |_, s: &CheckState<ChandraToueg>| {
+                notes(s).any(|(_, CtInd::Decide { round, .. })| *round >= 2)
+            },
+        ));
+    // Decisions are judged on the recorded indications: a crashed process's decision counts.
+    m.record = |_| true;
+    m.boundary = Some(Boundary::new(
+        format!("rounds <= {CHANDRA_TOUEG_MAX_ROUND}"),
+        |s: &CheckState<ChandraToueg>| {
+            s.nodes.iter().all(|n| {
+                n.state
+                    .as_ref()
+                    .is_none_or(|c| c.round <= CHANDRA_TOUEG_MAX_ROUND)
+            })
+        },
+    ));
+    apply_spec(&mut m, spec);
+    Ok(m)
+}
+
 fn spec_op(op: &RegisterOp) -> SpecOp<u64> {
     match op {
         RegisterOp::Write(v) => SpecOp::Write(*v),
@@ -706,6 +870,10 @@ pub fn check_entries() -> Vec<CheckEntry> {
         entry!("paxos-forgets-promise", Topic::Consensus, "canary: an acceptor that accepts below its promise; the checker finds two values chosen", None, |spec: &CheckSpec| paxos_model(PaxosRegister::canary_forgets_promise(), spec)),
         entry!("ben-or", Topic::Consensus, "Ben-Or, n=3 (f=1), inputs split 0/1/0, local coins (the checker branches on every flip), within rounds <= 2: agreement (crashed processes included), validity, a process decides; --crashes 1 too", None, |spec: &CheckSpec| ben_or_model(BenOr::new(), spec)),
         entry!("ben-or-decide-on-one", Topic::Consensus, "canary: Ben-Or deciding on a single proposal instead of f+1, n=3, within rounds <= 2; the checker finds two processes deciding differently", None, |spec: &CheckSpec| ben_or_model(BenOr::canary_decide_on_one(), spec)),
+        entry!("multi-paxos", Topic::Consensus, "Multi-Paxos, dueling proposers, 2 clients writing once, within ballot rounds <= 3 and 6 messages in flight: agreement per slot, applied logs are prefixes, validity, linearizable", None, |spec: &CheckSpec| multipaxos_model(MultiPaxos::dueling(), spec)),
+        entry!("multi-paxos-skip-repropose", Topic::Consensus, "canary: a new Multi-Paxos leader puts no-ops where the promises report accepted values (the skip-repropose flag, here with dueling proposers, same bounds); the checker finds a chosen write overwritten", None, |spec: &CheckSpec| multipaxos_model(MultiPaxos { skip_repropose: true, ..MultiPaxos::dueling() }, spec)),
+        entry!("chandra-toueg", Topic::Consensus, "Chandra-Toueg, n=3 (f=1), distinct proposals, every suspicion of a coordinator a checker branch, within rounds <= 3: uniform agreement, validity, integrity; --crashes 1 too", None, |spec: &CheckSpec| chandra_toueg_model(ChandraToueg::new(Proposals::Distinct), spec)),
+        entry!("chandra-toueg-lowest-timestamp", Topic::Consensus, "canary: the Chandra-Toueg coordinator adopts the estimate with the lowest timestamp; the checker finds two processes deciding differently", None, |spec: &CheckSpec| chandra_toueg_model(ChandraToueg::canary_lowest_timestamp(Proposals::Distinct), spec)),
         entry!("abd", Topic::SharedMemory, "ABD multi-writer atomic register on majority quorums, C clients each write then read: linearizable", None, |spec: &CheckSpec| register_model(Abd::new(), spec, 2)),
         entry!("abd-no-write-back", Topic::SharedMemory, "canary: ABD reads without write-back; 2 clients cannot show a new/old inversion, so it runs 3: the checker finds a non-linearizable history", None, |spec: &CheckSpec| register_model(Abd::canary_no_write_back(), spec, 3)),
         entry!("raft", Topic::Consensus, "Raft, 2 clients writing once, within terms <= 4 and 3 messages in flight: state machine safety, election safety, log matching", None, |spec: &CheckSpec| raft_model(Raft::new().with_noop(false), spec)),
