@@ -151,6 +151,10 @@ struct SimArgs {
     /// End of the diagram's time window.
     #[arg(long, value_parser = parse_duration)]
     svg_to: Option<Duration>,
+    /// Save the clients' history to FILE for `synod lin` (Jepsen EDN; synod JSON if FILE ends
+    /// in .json). Only for protocols that serve clients (e.g. abd, raft).
+    #[arg(long, value_name = "FILE")]
+    history: Option<PathBuf>,
     /// Print one JSON document.
     #[arg(long)]
     json: bool,
@@ -457,6 +461,21 @@ fn cmd_sim(a: SimArgs) -> Result<ExitCode, LabError> {
         );
     }
     let report = (entry.run)(&spec)?;
+    if let Some(path) = &a.history {
+        let history = report.history.as_ref().ok_or_else(|| {
+            LabError::new(format!(
+                "{} has no clients, so no history to save; drop --history (try abd, raft, multi-paxos or paxos)",
+                entry.name
+            ))
+        })?;
+        let text = if path.extension().is_some_and(|e| e == "json") {
+            synod_consistency::format::to_json(history)
+        } else {
+            synod_consistency::format::to_edn(history)
+        };
+        std::fs::write(path, text)
+            .map_err(|e| LabError::new(format!("cannot write {}: {e}", path.display())))?;
+    }
     if let (Some(path), Some(svg)) = (&a.svg, &report.svg) {
         std::fs::write(path, svg)
             .map_err(|e| LabError::new(format!("cannot write {}: {e}", path.display())))?;
@@ -470,6 +489,13 @@ fn cmd_sim(a: SimArgs) -> Result<ExitCode, LabError> {
         print!("{}", report.to_text());
         if let Some(p) = &a.svg {
             println!("diagram: {}", p.display());
+        }
+        if let Some(p) = &a.history {
+            println!(
+                "history: {} (check it: synod lin {} --model register)",
+                p.display(),
+                p.display()
+            );
         }
         let mut args: Vec<String> = std::env::args().skip(1).map(|a| shell_quote(&a)).collect();
         if a.seed.is_none() {

@@ -16,8 +16,10 @@
 //! instead (`synod check raft-figure8`). With `--chaos` (see [`crate::chaos`]):
 //! `synod soak raft --nodes 5 --chaos --loss 0.05 --dup 0.05 --seeds 1000`.
 
-use crate::runner::{run_protocol, SimReport, SimSpec};
-use crate::workloads::{progress_after_faults, LinkTraffic, RegisterClients};
+use crate::runner::{run_client_protocol, run_protocol, SimReport, SimSpec};
+use crate::workloads::{
+    describe_register, linearizable_register, progress_after_faults, LinkTraffic, RegisterClients,
+};
 use crate::{LabError, Topic};
 use synod_core::{Duration, Instant, NodeId, Prng, Property};
 use synod_protocols::consensus::{
@@ -26,6 +28,7 @@ use synod_protocols::consensus::{
 use synod_protocols::election::{self, arrangement, properties as ep, BullyRequest};
 use synod_protocols::fd::{self, properties as fp, Increase};
 use synod_protocols::link::{self, properties as lp};
+use synod_protocols::register::Abd;
 use synod_sim::{Idle, Scripted, Timing};
 
 /// One runnable protocol.
@@ -84,8 +87,54 @@ pub fn protocols() -> Vec<ProtocolEntry> {
     let mut all = link_protocols();
     all.extend(fd_protocols());
     all.extend(election_protocols());
+    all.extend(register_protocols());
     all.extend(consensus_protocols());
     all
+}
+
+/// Reads per ABD client after its write: reads in a row are what can expose a new/old
+/// inversion.
+const ABD_READS: u32 = 4;
+
+/// The shared-memory emulations over message passing, with register clients whose history is
+/// judged linearizable (and saved by `synod sim --history FILE` for `synod lin`).
+fn register_protocols() -> Vec<ProtocolEntry> {
+    vec![
+        ProtocolEntry {
+            name: "abd",
+            topic: Topic::SharedMemory,
+            summary: "ABD: an atomic (linearizable) multi-writer register on majority quorums; survives any minority of crashes; needs reliable links (save the clients' history with --history h.edn, then synod lin h.edn --model register)",
+            canary: false,
+            run: |spec| {
+                run_client_protocol(
+                    "abd",
+                    Abd::new(),
+                    &[linearizable_register(), progress_after_faults()],
+                    register_clients("abd", spec)?.with_reads(ABD_READS),
+                    spec,
+                    Timing::Asynchronous,
+                    describe_register,
+                )
+            },
+        },
+        ProtocolEntry {
+            name: "abd-no-write-back",
+            topic: Topic::SharedMemory,
+            summary: "canary: ABD whose reads skip the write-back phase: a read may return a value a later read no longer sees (a new/old inversion), so the history is not linearizable",
+            canary: true,
+            run: |spec| {
+                run_client_protocol(
+                    "abd-no-write-back",
+                    Abd::canary_no_write_back(),
+                    &[linearizable_register(), progress_after_faults()],
+                    register_clients("abd-no-write-back", spec)?.with_reads(ABD_READS),
+                    spec,
+                    Timing::Asynchronous,
+                    describe_register,
+                )
+            },
+        },
+    ]
 }
 
 /// The consensus protocols' default timing: partially synchronous, GST when the scheduled
@@ -106,7 +155,7 @@ fn consensus_timing(spec: &SimSpec) -> Timing {
 /// protocols count replies in a [`NodeSet`], so they run on at most [`NodeSet::MAX_NODES`]
 /// nodes.
 pub fn validate(entry: &ProtocolEntry, spec: &SimSpec) -> Result<(), LabError> {
-    if entry.topic == Topic::Consensus {
+    if matches!(entry.topic, Topic::Consensus | Topic::SharedMemory) {
         node_limit(entry.name, spec)?;
     }
     Ok(())
@@ -144,13 +193,14 @@ fn consensus_protocols() -> Vec<ProtocolEntry> {
             summary: "Raft: leader election + log replication of register commands; safe under crashes, partitions, loss (try --nodes 5 --chaos --loss 0.05 --dup 0.05; its Figure 8 canary: synod check raft-figure8)",
             canary: false,
             run: |spec| {
-                run_protocol(
+                run_client_protocol(
                     "raft",
                     Raft::new(),
                     &with_progress(raft::raft_properties()),
                     register_clients("raft", spec)?,
                     spec,
                     consensus_timing(spec),
+                    describe_register,
                 )
             },
         },
@@ -160,13 +210,14 @@ fn consensus_protocols() -> Vec<ProtocolEntry> {
             summary: "Multi-Paxos: one phase 1 for all slots, an Omega-trusted leader, re-proposal of accepted values; crash-recovery (try --chaos)",
             canary: false,
             run: |spec| {
-                run_protocol(
+                run_client_protocol(
                     "multi-paxos",
                     MultiPaxos::new(),
                     &with_progress(multipaxos::properties()),
                     register_clients("multi-paxos", spec)?,
                     spec,
                     consensus_timing(spec),
+                    describe_register,
                 )
             },
         },
@@ -176,13 +227,14 @@ fn consensus_protocols() -> Vec<ProtocolEntry> {
             summary: "single-decree Paxos as a write-once register, durable acceptors: safe always, live never promised (no retransmission)",
             canary: false,
             run: |spec| {
-                run_protocol(
+                run_client_protocol(
                     "paxos",
                     PaxosRegister::durable(),
                     &cp::paxos_properties(),
                     register_clients("paxos", spec)?,
                     spec,
                     consensus_timing(spec),
+                    describe_register,
                 )
             },
         },
@@ -192,13 +244,14 @@ fn consensus_protocols() -> Vec<ProtocolEntry> {
             summary: "canary: Multi-Paxos whose new leader fills reported slots with no-ops (a chosen command is overwritten; try --chaos)",
             canary: true,
             run: |spec| {
-                run_protocol(
+                run_client_protocol(
                     "multi-paxos-skip-repropose",
                     MultiPaxos::canary_skip_repropose(),
                     &with_progress(multipaxos::properties()),
                     register_clients("multi-paxos-skip-repropose", spec)?,
                     spec,
                     consensus_timing(spec),
+                    describe_register,
                 )
             },
         },

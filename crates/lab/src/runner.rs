@@ -2,7 +2,10 @@
 
 use crate::LabError;
 use serde_json::{json, Value};
-use synod_core::{check_all, Instant, ModelHeader, Property, PropertyReport, Protocol};
+use synod_consistency::format::{Completion, Recorded, RecordedOp, Value as HValue};
+use synod_core::{
+    check_all, ClientOps, History, Instant, ModelHeader, Property, PropertyReport, Protocol, Trace,
+};
 use synod_sim::{
     FaultSchedule, NetworkConfig, Recording, SimConfig, Simulation, Stats, Timing, Workload,
 };
@@ -119,6 +122,9 @@ pub struct SimReport {
     pub properties: Vec<PropertyReport>,
     /// The diagram, if one was asked for.
     pub svg: Option<String>,
+    /// The clients' history, for protocols that serve clients (see [`run_client_protocol`]):
+    /// what `synod sim --history FILE` saves for `synod lin`.
+    pub history: Option<Recorded>,
 }
 
 impl SimReport {
@@ -199,6 +205,110 @@ pub fn run_protocol<P: Protocol>(
     spec: &SimSpec,
     default_timing: Timing,
 ) -> Result<SimReport, LabError> {
+    run(
+        name,
+        protocol,
+        properties,
+        workload,
+        spec,
+        default_timing,
+        None,
+    )
+}
+
+/// [`run_protocol`] for a protocol that serves clients: the report also carries the clients'
+/// history as a [`Recorded`] one, each operation described by `describe` (function name,
+/// argument, and result if it completed), for `synod lin`.
+#[allow(clippy::too_many_arguments)]
+pub fn run_client_protocol<P: ClientOps>(
+    name: &str,
+    protocol: P,
+    properties: &[Property<P>],
+    workload: impl Workload<P> + 'static,
+    spec: &SimSpec,
+    default_timing: Timing,
+    describe: Describe<P>,
+) -> Result<SimReport, LabError> {
+    let record = move |trace: &Trace<P>| recorded_history(trace, describe);
+    run(
+        name,
+        protocol,
+        properties,
+        workload,
+        spec,
+        default_timing,
+        Some(&record),
+    )
+}
+
+/// How a client operation reads in a recorded history: `(function, argument, result)`, the
+/// result `None` if the operation did not complete.
+pub type Describe<P> = fn(
+    &<P as ClientOps>::Input,
+    Option<&<P as ClientOps>::Output>,
+) -> (&'static str, HValue, Option<HValue>);
+
+/// The clients' history of `trace` as a recorded history: invocations and completions in time
+/// order (at equal times invocations first, so that such operations count as concurrent),
+/// virtual nanoseconds kept as wall times.
+pub fn recorded_history<P: ClientOps>(trace: &Trace<P>, describe: Describe<P>) -> Recorded {
+    let history = History::<P::Input, P::Output>::from_trace(trace);
+    let mut events: Vec<(u64, u8, usize)> = Vec::with_capacity(2 * history.ops.len());
+    for (i, o) in history.ops.iter().enumerate() {
+        events.push((o.invoke.as_nanos(), 0, i));
+        if let Some((t, _)) = &o.completion {
+            events.push((t.as_nanos(), 1, i));
+        }
+    }
+    events.sort_unstable();
+    let mut call = vec![0u64; history.ops.len()];
+    let mut ret = vec![None; history.ops.len()];
+    for (pos, &(_, kind, i)) in events.iter().enumerate() {
+        if kind == 0 {
+            call[i] = pos as u64;
+        } else {
+            ret[i] = Some(pos as u64);
+        }
+    }
+    let mut order: Vec<usize> = (0..history.ops.len()).collect();
+    order.sort_by_key(|&i| call[i]);
+    let ops = order
+        .into_iter()
+        .map(|i| {
+            let o = &history.ops[i];
+            let (f, value, result) = describe(&o.input, o.completion.as_ref().map(|(_, r)| r));
+            RecordedOp {
+                process: o.client,
+                f: f.to_string(),
+                key: None,
+                value,
+                completion: match result {
+                    Some(v) => Completion::Ok(v),
+                    None => Completion::Unknown(HValue::Nil),
+                },
+                call: call[i],
+                ret: ret[i],
+                call_nanos: Some(o.invoke.as_nanos()),
+                ret_nanos: o.completion.as_ref().map(|(t, _)| t.as_nanos()),
+                line: call[i] as usize + 1,
+            }
+        })
+        .collect();
+    Recorded {
+        ops,
+        skipped_events: 0,
+    }
+}
+
+fn run<P: Protocol>(
+    name: &str,
+    protocol: P,
+    properties: &[Property<P>],
+    workload: impl Workload<P> + 'static,
+    spec: &SimSpec,
+    default_timing: Timing,
+    record: Option<&dyn Fn(&Trace<P>) -> Recorded>,
+) -> Result<SimReport, LabError> {
     let cfg = spec.config(default_timing);
     let sim = Simulation::new(protocol, cfg)?.with_workload(workload);
     let out = sim.run();
@@ -220,5 +330,6 @@ pub fn run_protocol<P: Protocol>(
         stats: out.stats,
         properties: props,
         svg,
+        history: record.map(|r| r(&out.trace)),
     })
 }

@@ -2,12 +2,15 @@
 //! clients ([`progress_after_faults`]).
 
 use std::collections::BTreeMap;
+use synod_consistency::format::Value as HValue;
+use synod_consistency::models::{check_recorded, CheckOptions, Model};
+use synod_consistency::Budget;
 use synod_core::{
     ClientId, ClientOps, Duration, History, Instant, LinkSend, NodeId, Prng, Property, Protocol,
     Trace, Verdict,
 };
 use synod_protocols::consensus::{MultiPaxos, PaxosRegister, Raft, RaftInd};
-use synod_protocols::register::{RegisterReq, RegisterRet};
+use synod_protocols::register::{Abd, RegisterOp, RegisterReq, RegisterRet};
 use synod_sim::{Requests, Workload, WorkloadEnv};
 
 /// Link traffic: every node sends `per_node` messages, each to a random peer at a random time
@@ -99,6 +102,69 @@ impl RegisterService for MultiPaxos {}
 /// The Paxos register ignores what it cannot serve: nothing is turned away.
 impl RegisterService for PaxosRegister {}
 
+/// ABD serves every request (queued while its coordinator is busy): nothing is turned away.
+impl RegisterService for Abd {}
+
+/// A register operation as a recorded history reads it: `:write v` / `:read` with its value
+/// (`nil` for the empty register), for `synod sim --history`.
+pub fn describe_register(
+    op: &RegisterOp,
+    ret: Option<&RegisterRet>,
+) -> (&'static str, HValue, Option<HValue>) {
+    let int = |v: u64| HValue::Int(v as i64);
+    match op {
+        RegisterOp::Write(v) => ("write", int(*v), ret.map(|_| int(*v))),
+        RegisterOp::Read => (
+            "read",
+            HValue::Nil,
+            ret.map(|r| match r {
+                RegisterRet::ReadOk(Some(v)) => int(*v),
+                _ => HValue::Nil,
+            }),
+        ),
+    }
+}
+
+/// The most search steps [`linearizable_register`] spends before answering inconclusive.
+pub const LINEARIZABILITY_STEPS: u64 = 50_000_000;
+
+/// *Linearizable* (safety, judged on the clients' history): some order of the register
+/// operations that respects real time is a legal sequential run of a register starting empty
+/// (Herlihy & Wing 1990). Checked by `synod-consistency` on the history `synod sim --history`
+/// saves; inconclusive if the check needs more than [`LINEARIZABILITY_STEPS`] steps.
+pub fn linearizable_register<P>() -> Property<P>
+where
+    P: ClientOps<Input = RegisterOp, Output = RegisterRet>,
+{
+    Property::safety("linearizable", |trace: &Trace<P>| {
+        let recorded = crate::runner::recorded_history(trace, describe_register);
+        let options = CheckOptions {
+            budget: Budget::steps(LINEARIZABILITY_STEPS),
+            ..CheckOptions::new(Model::Register)
+        };
+        match check_recorded(&recorded, &options) {
+            Ok(report) => match report.valid {
+                Some(true) => Verdict::Holds,
+                Some(false) => Verdict::violated(
+                    report
+                        .anomalies
+                        .first()
+                        .map_or("not linearizable".to_string(), |a| a.explanation.clone()),
+                ),
+                None => Verdict::Inconclusive {
+                    detail: format!(
+                        "the check gave up after {LINEARIZABILITY_STEPS} steps ({} operations)",
+                        report.ops
+                    ),
+                },
+            },
+            Err(e) => Verdict::Inconclusive {
+                detail: format!("history does not fit the register model: {e}"),
+            },
+        }
+    })
+}
+
 /// The first client id of the late wave of [`RegisterClients`].
 pub const LATE_CLIENTS: u64 = 1_000_000;
 
@@ -125,7 +191,11 @@ pub struct RegisterClients {
     pub retry: Duration,
     /// How often one operation may be turned away before its client gives up.
     pub max_redirects: u32,
+    /// Reads each client issues, one after the other, after its write (at least one).
+    pub reads: u32,
     n: usize,
+    /// Per client: reads still to issue after the current one.
+    reads_left: BTreeMap<ClientId, u32>,
     stop: Instant,
     /// Per client: its outstanding request and how often it was turned away.
     pending: BTreeMap<ClientId, (RegisterReq, u32)>,
@@ -142,10 +212,19 @@ impl RegisterClients {
             faults_end,
             retry: Duration::from_millis(20),
             max_redirects: 50,
+            reads: 1,
             n: 0,
+            reads_left: BTreeMap::new(),
             stop: Instant::ZERO,
             pending: BTreeMap::new(),
         }
+    }
+
+    /// The same clients, each reading `reads` times in a row after its write (more reads, more
+    /// chances to see a new/old inversion).
+    pub fn with_reads(mut self, reads: u32) -> RegisterClients {
+        self.reads = reads.max(1);
+        self
     }
 
     fn random_node(&self, prng: &mut Prng) -> NodeId {
@@ -225,12 +304,20 @@ impl<P: RegisterService> Workload<P> for RegisterClients {
                     self.pending.remove(&client);
                     let at = now + Duration::from_millis(1);
                     if at < self.stop {
+                        self.reads_left.insert(client, self.reads - 1);
                         let to = self.random_node(prng);
                         self.send::<P>(at, to, RegisterReq::Read { client }, out);
                     }
                 }
                 (RegisterReq::Read { .. }, RegisterRet::ReadOk(_)) => {
                     self.pending.remove(&client);
+                    let at = now + Duration::from_millis(1);
+                    let left = self.reads_left.remove(&client).unwrap_or(0);
+                    if left > 0 && at < self.stop {
+                        self.reads_left.insert(client, left - 1);
+                        let to = self.random_node(prng);
+                        self.send::<P>(at, to, RegisterReq::Read { client }, out);
+                    }
                 }
                 _ => {} // a late or repeated answer to an earlier operation
             }
