@@ -300,6 +300,9 @@ pub fn recorded_history<P: ClientOps>(trace: &Trace<P>, describe: Describe<P>) -
     }
 }
 
+/// Turns a run's trace into the clients' recorded history.
+type RecordHistory<P> = dyn Fn(&Trace<P>) -> Recorded;
+
 fn run<P: Protocol>(
     name: &str,
     protocol: P,
@@ -307,7 +310,7 @@ fn run<P: Protocol>(
     workload: impl Workload<P> + 'static,
     spec: &SimSpec,
     default_timing: Timing,
-    record: Option<&dyn Fn(&Trace<P>) -> Recorded>,
+    record: Option<&RecordHistory<P>>,
 ) -> Result<SimReport, LabError> {
     let cfg = spec.config(default_timing);
     let sim = Simulation::new(protocol, cfg)?.with_workload(workload);
