@@ -25,7 +25,10 @@ pub struct LinArgs {
     /// The object: cas-register, register, kv, set, queue, counter, list.
     #[arg(long, default_value = "cas-register")]
     pub model: String,
-    /// The consistency level: linearizable or sequential.
+    /// What to check: linearizable or sequential (against --model); or one of the workload
+    /// checkers, which need no model: set-full (lost, stale, never-read elements of a set),
+    /// set-full-linearizable (stale reads are errors too), counter-bounds, session
+    /// (read-your-writes, monotonic reads and writes, writes-follow-reads).
     #[arg(long, default_value = "linearizable")]
     pub consistency: String,
     /// Give up after this long and answer "unknown" with partial results (e.g. 10s, 500ms, 2m).
@@ -102,10 +105,14 @@ pub fn cmd_lin(a: LinArgs) -> Result<ExitCode, LabError> {
             names.join(", ")
         ))
     })?;
+    if WORKLOAD_CHECKS.contains(&a.consistency.as_str()) {
+        return cmd_workload_check(&a);
+    }
     let consistency = Consistency::from_name(&a.consistency).ok_or_else(|| {
         LabError::new(format!(
-            "unknown --consistency {:?}; use linearizable or sequential",
-            a.consistency
+            "unknown --consistency {:?}; use linearizable, sequential, {}",
+            a.consistency,
+            WORKLOAD_CHECKS.join(", ")
         ))
     })?;
     let budget = a.budget.as_deref().map(parse_budget).transpose()?;
@@ -247,4 +254,104 @@ fn print_report_text(
     if let Some(out) = &a.html {
         println!("timeline: {}", out.display());
     }
+}
+
+/// The `--consistency` values served by the workload checkers (no `--model`).
+const WORKLOAD_CHECKS: [&str; 4] = [
+    "set-full",
+    "set-full-linearizable",
+    "counter-bounds",
+    "session",
+];
+
+/// `synod lin FILE --consistency set-full|set-full-linearizable|counter-bounds|session`.
+fn cmd_workload_check(a: &LinArgs) -> Result<ExitCode, LabError> {
+    use synod_consistency::checkers::{
+        check_counter, check_sessions, check_set_full, CounterOptions, SessionOptions,
+        SetFullOptions,
+    };
+    let started = std::time::Instant::now();
+    let (recorded, format) = read_history(&a.file, a.format.as_deref())?;
+    // (valid, one line per anomaly with its operations' lines, summary, full report)
+    let (valid, anomalies, summary, report): (
+        bool,
+        Vec<(String, Vec<usize>)>,
+        String,
+        serde_json::Value,
+    ) = match a.consistency.as_str() {
+        "counter-bounds" => {
+            let r = check_counter(&recorded, &CounterOptions::default());
+            let list = r
+                .anomalies
+                .iter()
+                .map(|x| (x.to_string(), x.ops()))
+                .collect();
+            (r.valid, list, r.to_string(), json!(r))
+        }
+        "session" => {
+            let r = check_sessions(&recorded, &SessionOptions::default());
+            let list = r
+                .anomalies
+                .iter()
+                .map(|x| (x.to_string(), x.ops()))
+                .collect();
+            (r.valid, list, r.to_string(), json!(r))
+        }
+        kind => {
+            let options = SetFullOptions {
+                linearizable: kind == "set-full-linearizable",
+                ..SetFullOptions::default()
+            };
+            let r = check_set_full(&recorded, &options);
+            let list = r
+                .anomalies
+                .iter()
+                .map(|x| (x.to_string(), x.ops()))
+                .collect();
+            (r.valid, list, r.to_string(), json!(r))
+        }
+    };
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    let lines = |ops: &[usize]| -> Vec<usize> {
+        ops.iter()
+            .filter_map(|&i| recorded.ops.get(i).map(|o| o.line))
+            .collect()
+    };
+    if a.json {
+        let anomalies: Vec<serde_json::Value> = anomalies
+            .iter()
+            .map(|(text, ops)| json!({"explanation": text, "ops": ops, "lines": lines(ops)}))
+            .collect();
+        crate::print_json(&json!({
+            "valid": valid,
+            "model": a.consistency,
+            "consistency": a.consistency,
+            "format": format.name(),
+            "ops": recorded.ops.len(),
+            "anomalies": anomalies,
+            "report": report,
+            "elapsed_ms": elapsed_ms,
+        }));
+    } else {
+        println!(
+            "history: {} ({}, {} operations)",
+            a.file.display(),
+            format.name(),
+            recorded.ops.len()
+        );
+        println!("check: {}", a.consistency);
+        println!("{summary}");
+        for (text, ops) in &anomalies {
+            println!("  {text} (lines {:?})", lines(ops));
+        }
+        println!(
+            "verdict: {} ({elapsed_ms} ms)",
+            if valid { "valid" } else { "INVALID" }
+        );
+    }
+    Ok(if valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

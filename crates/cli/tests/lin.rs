@@ -190,3 +190,48 @@ fn budget_gives_unknown() {
     assert!(v["order"].is_array());
     assert!(elapsed < std::time::Duration::from_secs(60), "{elapsed:?}");
 }
+
+#[test]
+fn workload_checkers_through_the_cli() {
+    // Element 1 is seen, then missing from the last read: lost. The set model agrees.
+    let file = tmp("set.edn");
+    std::fs::write(
+        &file,
+        "{:process 0, :type :invoke, :f :add, :value 1}\n\
+         {:process 0, :type :ok, :f :add, :value 1}\n\
+         {:process 1, :type :invoke, :f :read, :value nil}\n\
+         {:process 1, :type :ok, :f :read, :value #{1}}\n\
+         {:process 0, :type :invoke, :f :add, :value 2}\n\
+         {:process 0, :type :ok, :f :add, :value 2}\n\
+         {:process 1, :type :invoke, :f :read, :value nil}\n\
+         {:process 1, :type :ok, :f :read, :value #{2}}\n",
+    )
+    .unwrap();
+    let f = file.to_str().unwrap();
+    let out = synod(&["lin", f, "--consistency", "set-full", "--json"]);
+    let v = json(&out);
+    assert_eq!(v["valid"], false, "{v}");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(v["anomalies"][0]["explanation"]
+        .as_str()
+        .unwrap()
+        .contains("lost"));
+    assert_eq!(v["anomalies"][0]["lines"][0], 1, "the add of the lost element");
+    let out = synod(&["lin", f, "--model", "set", "--json"]);
+    assert_eq!(json(&out)["valid"], false);
+    // A counter read beyond every possible sum.
+    let file = tmp("counter.edn");
+    std::fs::write(
+        &file,
+        "{:process 0, :type :invoke, :f :add, :value 2}\n\
+         {:process 0, :type :ok, :f :add, :value 2}\n\
+         {:process 1, :type :invoke, :f :read, :value nil}\n\
+         {:process 1, :type :ok, :f :read, :value 5}\n",
+    )
+    .unwrap();
+    let f = file.to_str().unwrap();
+    let v = json(&synod(&["lin", f, "--consistency", "counter-bounds", "--json"]));
+    assert_eq!(v["valid"], false, "{v}");
+    let v = json(&synod(&["lin", f, "--model", "counter", "--json"]));
+    assert_eq!(v["valid"], false, "{v}");
+}

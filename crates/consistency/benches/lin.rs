@@ -3,7 +3,8 @@
 //! Generated (default): CAS-register histories from [`generate`] of 10 to 100,000 operations
 //! by 2 to 100 processes, linearizable by construction or with one stale read injected late;
 //! prints time (median of several runs), search steps, memoised configurations and peak memory
-//! (resident set high-water mark, reset before each case through `/proc/self/clear_refs`).
+//! (resident set high-water mark, reset before each case through `/proc/self/clear_refs`). A
+//! case that takes more than a minute is cancelled and reported unknown.
 //!
 //! ```sh
 //! cargo bench -p synod-consistency --bench lin                 # the table
@@ -18,6 +19,9 @@
 #![allow(clippy::disallowed_methods)] // a benchmark measures wall time by definition
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
 use std::time::Instant as WallClock;
 use synod_consistency::format::{self, Recorded};
 use synod_consistency::generate::{generate, GenSpec};
@@ -46,13 +50,31 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-fn check(h: &Recorded, model: Model, threads: usize) -> Report {
+/// Seconds a generated case may take before it is reported unknown.
+const CASE_LIMIT_SECS: u64 = 60;
+
+fn check(h: &Recorded, model: Model, threads: usize, limit: Option<u64>) -> Report {
+    let cancel = Arc::new(AtomicBool::new(false));
+    let (done, wait) = mpsc::channel::<()>();
+    let timer = limit.map(|secs| {
+        let cancel = cancel.clone();
+        std::thread::spawn(move || {
+            if wait.recv_timeout(Duration::from_secs(secs)).is_err() {
+                cancel.store(true, Ordering::Relaxed);
+            }
+        })
+    });
     let options = CheckOptions {
         threads,
-        budget: Budget::unlimited(),
+        budget: Budget::unlimited().with_cancel(cancel),
         ..CheckOptions::new(model)
     };
-    check_recorded(h, &options).expect("a well-formed history")
+    let report = check_recorded(h, &options).expect("a well-formed history");
+    drop(done);
+    if let Some(t) = timer {
+        let _ = t.join();
+    }
+    report
 }
 
 fn generated(quick: bool) {
@@ -79,12 +101,30 @@ fn generated(quick: bool) {
                 for _ in 0..runs {
                     reset_peak_rss();
                     let t = WallClock::now();
-                    let r = check(&h, Model::CasRegister, 1);
+                    let r = check(&h, Model::CasRegister, 1, Some(CASE_LIMIT_SECS));
                     times.push(t.elapsed().as_secs_f64() * 1e3);
                     peak = peak.max(peak_rss_mib());
+                    let gave_up = r.valid.is_none();
                     last = Some(r);
+                    if gave_up {
+                        break;
+                    }
                 }
                 let r = last.expect("a run");
+                if r.valid.is_none() {
+                    println!(
+                        "{:>8} {:>6} {:>10} {:>8} {:>12} {:>12} {:>14} {:>10.1}",
+                        ops,
+                        p,
+                        if stale { "stale read" } else { "correct" },
+                        "unknown",
+                        format!(">{CASE_LIMIT_SECS} s"),
+                        r.steps,
+                        r.configurations,
+                        peak
+                    );
+                    continue;
+                }
                 let expected = Some(!stale);
                 assert_eq!(r.valid, expected, "ops {ops} procs {p} stale {stale}");
                 println!(
@@ -125,7 +165,7 @@ fn corpus(dir: &PathBuf, model: Model, threads: usize, csv: Option<&PathBuf>) {
         let start = WallClock::now();
         for (f, h) in &histories {
             let t = WallClock::now();
-            let r = check(h, model, threads);
+            let r = check(h, model, threads, None);
             let ms = t.elapsed().as_secs_f64() * 1e3;
             if pass == 0 {
                 let verdict = match r.valid {
