@@ -216,7 +216,10 @@ fn workload_checkers_through_the_cli() {
         .as_str()
         .unwrap()
         .contains("lost"));
-    assert_eq!(v["anomalies"][0]["lines"][0], 1, "the add of the lost element");
+    assert_eq!(
+        v["anomalies"][0]["lines"][0], 1,
+        "the add of the lost element"
+    );
     let out = synod(&["lin", f, "--model", "set", "--json"]);
     assert_eq!(json(&out)["valid"], false);
     // A counter read beyond every possible sum.
@@ -230,7 +233,13 @@ fn workload_checkers_through_the_cli() {
     )
     .unwrap();
     let f = file.to_str().unwrap();
-    let v = json(&synod(&["lin", f, "--consistency", "counter-bounds", "--json"]));
+    let v = json(&synod(&[
+        "lin",
+        f,
+        "--consistency",
+        "counter-bounds",
+        "--json",
+    ]));
     assert_eq!(v["valid"], false, "{v}");
     let v = json(&synod(&["lin", f, "--model", "counter", "--json"]));
     assert_eq!(v["valid"], false, "{v}");

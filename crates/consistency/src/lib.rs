@@ -64,7 +64,7 @@ pub mod timeline;
 pub use brute::{brute_force_linearizable, brute_force_sequential, BRUTE_FORCE_MAX_OPS};
 pub use check::{
     check_linearizable, check_linearizable_parts, check_linearizable_with_stats, check_sequential,
-    check_sequential_with_stats, Budget, Outcome,
+    check_sequential_with_stats, Budget, Outcome, FIRST_ROUND_STEPS,
 };
 pub use history::{Event, History, HistoryError, Operation};
 pub use search::Stats;

@@ -20,7 +20,7 @@
 //! explain); `:info` and never-completed operations stay open to the end: they may have taken
 //! effect at any time after their invocation, or never.
 //!
-//! The check is [`check_linearizable_parts`] (or [`check_sequential`] for
+//! The check is [`check_linearizable_parts`] (or [`check_sequential`](crate::check_sequential) for
 //! [`Consistency::Sequential`]). For `kv`, each key is a part, in key order, checked by up to
 //! [`CheckOptions::threads`] threads; a failure reports the lowest failing key, whatever the
 //! threads' timing. A failure is explained in terms of the file: the operations that could have
