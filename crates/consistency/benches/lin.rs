@@ -53,7 +53,9 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// Seconds a generated case may take before it is reported unknown.
 const CASE_LIMIT_SECS: u64 = 60;
 
-fn check(h: &Recorded, model: Model, threads: usize, limit: Option<u64>) -> Report {
+/// Checks `h`; returns the report and the milliseconds the check itself took (the timer
+/// thread's start and stop are not counted).
+fn check(h: &Recorded, model: Model, threads: usize, limit: Option<u64>) -> (Report, f64) {
     let cancel = Arc::new(AtomicBool::new(false));
     let (done, wait) = mpsc::channel::<()>();
     let timer = limit.map(|secs| {
@@ -69,12 +71,14 @@ fn check(h: &Recorded, model: Model, threads: usize, limit: Option<u64>) -> Repo
         budget: Budget::unlimited().with_cancel(cancel),
         ..CheckOptions::new(model)
     };
+    let started = WallClock::now();
     let report = check_recorded(h, &options).expect("a well-formed history");
+    let ms = started.elapsed().as_secs_f64() * 1e3;
     drop(done);
     if let Some(t) = timer {
         let _ = t.join();
     }
-    report
+    (report, ms)
 }
 
 fn generated(quick: bool) {
@@ -100,9 +104,8 @@ fn generated(quick: bool) {
                 let mut peak: f64 = 0.0;
                 for _ in 0..runs {
                     reset_peak_rss();
-                    let t = WallClock::now();
-                    let r = check(&h, Model::CasRegister, 1, Some(CASE_LIMIT_SECS));
-                    times.push(t.elapsed().as_secs_f64() * 1e3);
+                    let (r, ms) = check(&h, Model::CasRegister, 1, Some(CASE_LIMIT_SECS));
+                    times.push(ms);
                     peak = peak.max(peak_rss_mib());
                     let gave_up = r.valid.is_none();
                     last = Some(r);
@@ -164,9 +167,7 @@ fn corpus(dir: &PathBuf, model: Model, threads: usize, csv: Option<&PathBuf>) {
     for pass in 0..5 {
         let start = WallClock::now();
         for (f, h) in &histories {
-            let t = WallClock::now();
-            let r = check(h, model, threads, None);
-            let ms = t.elapsed().as_secs_f64() * 1e3;
+            let (r, ms) = check(h, model, threads, None);
             if pass == 0 {
                 let verdict = match r.valid {
                     Some(true) => "ok",

@@ -75,6 +75,8 @@ pub(crate) struct Frontier {
     local_of: Vec<u32>,
     /// The groups' previous `hi`, for `undo`.
     hi_stack: Vec<u32>,
+    /// One group ordered by real time (linearizability), not per-client program order.
+    real_time: bool,
 }
 
 /// One group's operations, numbered `0..m` in call order. The `a` lists have sentinels `m`
@@ -231,7 +233,9 @@ fn link(order: &[u32], next: &mut [u32], prev: &mut [u32]) {
 impl Frontier {
     /// Real-time order: one group.
     pub(crate) fn real_time<S: SequentialSpec>(items: &[Item<'_, S>]) -> Frontier {
-        Frontier::grouped(items, |_| 0)
+        let mut f = Frontier::grouped(items, |_| 0);
+        f.real_time = true;
+        f
     }
 
     /// Program order: one group per client.
@@ -268,6 +272,7 @@ impl Frontier {
             group_of,
             local_of,
             hi_stack: Vec::new(),
+            real_time: false,
         }
     }
 
@@ -382,15 +387,31 @@ fn reduce<S: SequentialSpec>(
 const NO_TOKEN: u32 = u32::MAX;
 
 /// Dead-operation pruning ([`SequentialSpec::produces`] and [`SequentialSpec::needs`]): per
-/// token, how many producers are not yet linearized; the operations whose token has none left
-/// are *watched*: once the state does not accept one of them, it never will again.
+/// token, how many producers are not yet linearized; the operations not yet linearized whose
+/// token has none left are *watched*: once the state does not accept one of them, it never
+/// will again.
+///
+/// The watch list holds only operations not yet linearized (an operation leaves it by a swap
+/// with the last entry when it is linearized), so checking it costs what is really at stake,
+/// not the history's length. Linearizing and undoing are strictly LIFO, which lets
+/// [`Tokens::undo`] restore the exact list.
 struct Tokens {
     produces: Vec<u32>,
     left: Vec<u32>,
     needers: Vec<Vec<u32>>,
-    /// Watched positions (possibly already linearized: skip those), in the order they joined.
     watch: Vec<u32>,
+    /// Each position's index in `watch`, or `NO_TOKEN` if it is not there.
+    at: Vec<u32>,
     linearized: Vec<bool>,
+}
+
+/// What [`Tokens::apply`] did, for [`Tokens::undo`].
+#[derive(Clone, Copy)]
+struct TokensUndo {
+    /// The index the linearized operation left in the watch list, if it was there.
+    removed_from: u32,
+    /// The watch length after that removal, before new operations joined.
+    base: u32,
 }
 
 impl Tokens {
@@ -419,83 +440,205 @@ impl Tokens {
             None => NO_TOKEN,
         };
         let produces: Vec<u32> = produced.iter().map(index).collect();
-        let needs: Vec<u32> = needed.iter().map(index).collect();
+        // An operation that may produce anything keeps every needing operation alive: no
+        // pruning in this search.
+        let needs: Vec<u32> = if anything {
+            vec![NO_TOKEN; items.len()]
+        } else {
+            needed.iter().map(index).collect()
+        };
         let mut left = vec![0u32; all.len()];
         let mut needers = vec![Vec::new(); all.len()];
         for &t in produces.iter().filter(|&&t| t != NO_TOKEN) {
             left[t as usize] += 1;
         }
-        // An operation that may produce anything keeps every needing operation alive: no
-        // pruning in this search.
-        let needs = if anything {
-            vec![NO_TOKEN; needs.len()]
-        } else {
-            needs
-        };
         for (p, &t) in needs.iter().enumerate() {
             if t != NO_TOKEN {
                 needers[t as usize].push(p as u32);
             }
         }
-        let watch = (0..needs.len() as u32)
-            .filter(|&p| needs[p as usize] != NO_TOKEN && left[needs[p as usize] as usize] == 0)
-            .collect();
-        Tokens {
+        let mut tokens = Tokens {
             produces,
             left,
             needers,
-            watch,
+            watch: Vec::new(),
+            at: vec![NO_TOKEN; items.len()],
             linearized: vec![false; items.len()],
+        };
+        for (p, &t) in needs.iter().enumerate() {
+            if t != NO_TOKEN && tokens.left[t as usize] == 0 {
+                tokens.push(p as u32);
+            }
         }
+        tokens
     }
 
-    /// Position `p` is linearized; returns the watch length before, for [`Tokens::undo`].
-    fn apply(&mut self, p: u32) -> usize {
-        let before = self.watch.len();
+    fn push(&mut self, q: u32) {
+        self.at[q as usize] = self.watch.len() as u32;
+        self.watch.push(q);
+    }
+
+    /// Position `p` is linearized: it leaves the watch list, and if it was its token's last
+    /// producer, the operations needing that token join it.
+    fn apply(&mut self, p: u32) -> TokensUndo {
         self.linearized[p as usize] = true;
+        let i = self.at[p as usize];
+        if i != NO_TOKEN {
+            let last = self.watch.pop().expect("p is watched");
+            if last != p {
+                self.watch[i as usize] = last;
+                self.at[last as usize] = i;
+            }
+            self.at[p as usize] = NO_TOKEN;
+        }
+        let base = self.watch.len() as u32;
         let t = self.produces[p as usize];
         if t != NO_TOKEN {
             self.left[t as usize] -= 1;
             if self.left[t as usize] == 0 {
-                self.watch.extend_from_slice(&self.needers[t as usize]);
+                for k in 0..self.needers[t as usize].len() {
+                    let q = self.needers[t as usize][k];
+                    if !self.linearized[q as usize] {
+                        self.push(q);
+                    }
+                }
             }
         }
-        before
+        TokensUndo {
+            removed_from: i,
+            base,
+        }
     }
 
-    fn undo(&mut self, p: u32, before: usize) {
-        self.linearized[p as usize] = false;
+    /// Undoes the last [`Tokens::apply`], of position `p`.
+    fn undo(&mut self, p: u32, undo: TokensUndo) {
+        for &q in &self.watch[undo.base as usize..] {
+            self.at[q as usize] = NO_TOKEN;
+        }
+        self.watch.truncate(undo.base as usize);
         let t = self.produces[p as usize];
         if t != NO_TOKEN {
             self.left[t as usize] += 1;
         }
-        self.watch.truncate(before);
+        let i = undo.removed_from;
+        if i != NO_TOKEN {
+            if (i as usize) < self.watch.len() {
+                let moved = self.watch[i as usize];
+                self.at[moved as usize] = self.watch.len() as u32;
+                self.watch.push(moved);
+                self.watch[i as usize] = p;
+            } else {
+                self.watch.push(p);
+            }
+            self.at[p as usize] = i;
+        }
+        self.linearized[p as usize] = false;
     }
 
-    /// A watched operation, not linearized, that `state` does not accept (checking the watched
-    /// ones from `from` on).
+    /// A watched operation that `state` does not accept: among all of them if `all`, else among
+    /// those that joined in the last [`Tokens::apply`].
     fn dead<S: SequentialSpec>(
         &self,
         spec: &S,
         items: &[Item<'_, S>],
         state: &S::State,
-        from: usize,
+        undo: TokensUndo,
+        all: bool,
     ) -> Option<u32> {
+        let from = if all { 0 } else { undo.base as usize };
         self.watch[from..].iter().copied().find(|&q| {
             let item = &items[q as usize];
-            !self.linearized[q as usize]
-                && item
-                    .ret
-                    .is_some_and(|ret| spec.accepts(state, item.op, ret).is_none())
+            item.ret
+                .is_some_and(|ret| spec.accepts(state, item.op, ret).is_none())
         })
     }
+}
+
+/// Operations that no legal order can linearize, found without searching, for specifications
+/// whose operations only observe or overwrite the state ([`SequentialSpec::lazy_pending`]): a
+/// completed operation `r` needing token `t` is doomed if every producer of `t` returned, and
+/// some completed operation `x` that overwrites the state with another token was called after
+/// all of them returned and returned before `r` was called. In any legal order `x` comes after
+/// every producer of `t` and before `r`, and nothing after `x` restores `t`. (The stale read:
+/// a read of `v` after a later write of another value completed.) A sweep over `x` by call
+/// time, keeping the two earliest returns with distinct tokens: O(n log n).
+fn doomed<S: SequentialSpec>(spec: &S, items: &[Item<'_, S>]) -> Vec<bool> {
+    let n = items.len();
+    let token = |i: &Item<'_, S>| match spec.produces(i.op) {
+        Produces::Token(t) => Some(t),
+        _ => None,
+    };
+    // Per token: the latest return among its producers, or None if one never returned.
+    let mut latest: std::collections::BTreeMap<u64, Option<u64>> = Default::default();
+    for i in items {
+        if let Some(t) = token(i) {
+            let e = latest.entry(t).or_insert(Some(0));
+            *e = match (*e, i.ret_time) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                _ => None,
+            };
+        }
+    }
+    // Overwriters: completed, with a token, changing the state; by call time, latest first.
+    let mut setters: Vec<(u64, u64, u64)> = items
+        .iter()
+        .filter_map(|i| {
+            let (ret, ret_time, t) = (i.ret?, i.ret_time?, token(i)?);
+            (!spec.preserves_state(i.op, ret)).then_some((i.call, ret_time, t))
+        })
+        .collect();
+    setters.sort_unstable_by(|a, b| b.cmp(a));
+    // Candidates: (latest producer return + 1, or 0 without producers; position; token).
+    let mut reads: Vec<(u64, usize, u64)> = Vec::new();
+    for (k, i) in items.iter().enumerate() {
+        let Some(t) = i.ret.and_then(|r| spec.needs(i.op, r)) else {
+            continue;
+        };
+        match latest.get(&t) {
+            Some(Some(l)) => reads.push((l + 1, k, t)),
+            Some(None) => {} // a producer may still take effect at any time
+            None => reads.push((0, k, t)),
+        }
+    }
+    reads.sort_unstable_by(|a, b| b.cmp(a));
+    let mut out = vec![false; n];
+    // The two earliest-returning setters seen so far with distinct tokens.
+    let mut best: [Option<(u64, u64)>; 2] = [None, None];
+    let mut next = 0;
+    for (after, k, t) in reads {
+        while next < setters.len() && setters[next].0 >= after {
+            let (_, ret, tok) = setters[next];
+            next += 1;
+            match best {
+                [Some((r0, t0)), _] if tok == t0 => {
+                    if ret < r0 {
+                        best[0] = Some((ret, tok));
+                    }
+                }
+                [Some((r0, t0)), second] => {
+                    if ret < r0 {
+                        best = [Some((ret, tok)), Some((r0, t0))];
+                    } else if second.is_none_or(|(r1, _)| ret < r1) {
+                        best[1] = Some((ret, tok));
+                    }
+                }
+                [None, _] => best[0] = Some((ret, tok)),
+            }
+        }
+        let call = items[k].call;
+        out[k] = best
+            .iter()
+            .flatten()
+            .any(|&(ret, tok)| tok != t && ret < call);
+    }
+    out
 }
 
 struct Frame {
     start: usize,
     next: usize,
-    /// The watch length before this frame's operation was linearized.
-    watch: usize,
+    /// How to undo this frame's operation in the watch list.
+    watch: TokensUndo,
 }
 
 /// Depth-first search for a sequence in which every returned operation takes effect.
@@ -520,10 +663,20 @@ pub(crate) fn search<S: SequentialSpec>(
     frontier.candidates(&mut cands);
     reduce(spec, items, &states[0], &mut cands, 0);
     let mut tokens = Tokens::new(spec, items);
+    let lazy = spec.lazy_pending();
+    // Real-time reasoning: only for linearizability.
+    let doomed = if lazy && frontier.real_time {
+        doomed(spec, items)
+    } else {
+        vec![false; items.len()]
+    };
     let mut frames = vec![Frame {
         start: 0,
         next: 0,
-        watch: 0,
+        watch: TokensUndo {
+            removed_from: NO_TOKEN,
+            base: 0,
+        },
     }];
     let complete_only = |ps: &[u32]| -> Vec<u32> {
         ps.iter()
@@ -561,6 +714,13 @@ pub(crate) fn search<S: SequentialSpec>(
         let p = cands[frame.next];
         frame.next += 1;
         if !meter.tick() {
+            if let Some(q) = doomed.iter().position(|&d| d) {
+                // Known not linearizable without a full search; the explanation is partial.
+                break Found::No {
+                    longest_prefix: best,
+                    culprits: vec![q as u32],
+                };
+            }
             break Found::Unknown {
                 longest_prefix: best,
             };
@@ -589,10 +749,18 @@ pub(crate) fn search<S: SequentialSpec>(
             break Found::Yes(path);
         }
         let watch = tokens.apply(p);
-        let from = if next == *state { watch } else { 0 };
-        if let Some(q) = tokens.dead(spec, items, &next, from) {
+        if let Some(q) = tokens.dead(spec, items, &next, watch, next != *state) {
             // `q` can never be linearized after this: the branch is dead. Report it like a
             // deepest failure: the prefix with `p`, and `q` as the culprit.
+            if doomed[q as usize] {
+                // ... and in no legal order at all (see `doomed`): this is the verdict, with
+                // a real prefix that shows why.
+                path.push(p);
+                break Found::No {
+                    longest_prefix: path,
+                    culprits: vec![q],
+                };
+            }
             if path.len() + 1 > best.len() {
                 best.truncate(agree);
                 best.extend_from_slice(&path[agree..]);
@@ -604,19 +772,41 @@ pub(crate) fn search<S: SequentialSpec>(
             frontier.undo(p);
             continue;
         }
-        key.clear();
-        frontier.key(&mut key);
-        let hash = Memo::hash(&key, &next);
-        if !memo.insert(hash, &key, &next) {
-            tokens.undo(p, watch);
-            frontier.undo(p);
-            continue;
+        // Just in time: after an operation that never returned, only what needs it may follow
+        // (see `SequentialSpec::lazy_pending`). Such a configuration is explored with fewer
+        // successors than usual, so it stays out of the memo table.
+        let just_in_time = lazy && item.ret.is_none();
+        if !just_in_time {
+            key.clear();
+            frontier.key(&mut key);
+            let hash = Memo::hash(&key, &next);
+            if !memo.insert(hash, &key, &next) {
+                tokens.undo(p, watch);
+                frontier.undo(p);
+                continue;
+            }
         }
         done = now_done;
         path.push(p);
         states.push(next);
         let start = cands.len();
         frontier.candidates(&mut cands);
+        if just_in_time {
+            let (before, after) = (&states[states.len() - 2], &states[states.len() - 1]);
+            let mut kept = start;
+            for k in start..cands.len() {
+                let c = &items[cands[k] as usize];
+                let needs_p = match c.ret {
+                    Some(ret) => spec.accepts(before, c.op, ret).is_none(),
+                    None => spec.step(before, c.op).0 != spec.step(after, c.op).0,
+                };
+                if needs_p {
+                    cands[kept] = cands[k];
+                    kept += 1;
+                }
+            }
+            cands.truncate(kept);
+        }
         reduce(
             spec,
             items,

@@ -97,6 +97,20 @@ pub trait SequentialSpec {
         None
     }
 
+    /// May operations that never returned be linearized *just in time*?
+    ///
+    /// Answer `true` only if every operation, wherever it is accepted, either leaves the state
+    /// unchanged (a read, a failed compare-and-swap) or replaces it with a state that does not
+    /// depend on the old one (a write, a successful compare-and-swap): a register. Then an
+    /// operation that never returned can always be moved later in a witness, past everything
+    /// that accepts the state without it, until just before an operation that needs it, or
+    /// dropped once something overwrites it. The search then tries such an operation only
+    /// where the very next one needs it, which stops a history with many crashed writes from
+    /// trying every place for each of them. The default, `false`, is always sound.
+    fn lazy_pending(&self) -> bool {
+        false
+    }
+
     /// Dead-operation pruning, the producing side: the token of what `op` may make true, e.g.
     /// the value a write or a compare-and-swap stores. See [`needs`](SequentialSpec::needs).
     /// The default, [`Produces::Anything`], is always sound (it turns pruning off for any

@@ -431,10 +431,11 @@ fn step_budget_gives_unknown() {
 
 #[test]
 fn cancel_flag_stops_the_search() {
+    // Without the register's hints, which would refute this history before any search.
     let flag = Arc::new(AtomicBool::new(true));
     let h = hard_history(8);
     let outcome = check_linearizable(
-        &Register::new(),
+        &Unsplit(Register::new()),
         &h,
         Budget::unlimited().with_cancel(flag.clone()),
     );
@@ -443,11 +444,15 @@ fn cancel_flag_stops_the_search() {
         longest_prefix: vec![],
     };
     assert_eq!(outcome, stopped);
-    let outcome = check_sequential(&Register::new(), &h, Budget::unlimited().with_cancel(flag));
+    let outcome = check_sequential(
+        &Unsplit(Register::new()),
+        &h,
+        Budget::unlimited().with_cancel(flag),
+    );
     assert_eq!(outcome, stopped);
     let unset = Arc::new(AtomicBool::new(false));
     let outcome = check_linearizable(
-        &Register::new(),
+        &Unsplit(Register::new()),
         &h,
         Budget::steps(1 << 30).with_cancel(unset),
     );

@@ -89,6 +89,11 @@ impl<V: Clone + Eq + Hash + Debug> SequentialSpec for CasRegister<V> {
         matches!(op, CasOp::Read) || matches!(ret, CasRet::CasFail)
     }
 
+    /// Reads and failed compare-and-swaps leave the value, writes and successful ones replace it.
+    fn lazy_pending(&self) -> bool {
+        true
+    }
+
     /// A write produces its value, a compare-and-swap its new value.
     fn produces(&self, op: &CasOp<V>) -> Produces {
         match op {

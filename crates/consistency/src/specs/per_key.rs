@@ -99,6 +99,11 @@ where
         self.inner.preserves_state(op, ret)
     }
 
+    /// As the inner object: operations on other keys commute with one that never returned.
+    fn lazy_pending(&self) -> bool {
+        self.inner.lazy_pending()
+    }
+
     /// The inner token, on this key.
     fn produces(&self, (key, op): &Self::Op) -> Produces {
         match self.inner.produces(op) {

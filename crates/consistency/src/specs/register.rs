@@ -84,6 +84,11 @@ impl<V: Clone + Eq + Hash + Debug> SequentialSpec for Register<V> {
         matches!(op, RegisterOp::Read)
     }
 
+    /// Reads and failed compare-and-swaps leave the value, writes and successful ones replace it.
+    fn lazy_pending(&self) -> bool {
+        true
+    }
+
     /// A write produces its value.
     fn produces(&self, op: &RegisterOp<V>) -> Produces {
         match op {
