@@ -175,6 +175,29 @@ const CONSENSUS: Page = Page {
     ],
 };
 
+const CONSISTENCY: Page = Page {
+    topic: Topic::Consistency,
+    question: "What may clients of a replicated object observe, and how do we check a real history?",
+    explanation: &[
+        "A consistency model is a contract about observations: which results may the clients of a shared object see, given what they asked and when? Linearizability (Herlihy & Wing) is the strongest common one: every operation appears to take effect at one instant between its call and its return, so the object behaves like a single copy in real time. Sequential consistency (Lamport) drops real time: some single order must respect each client's own order. Weaker still are causal consistency, the session guarantees (read your writes, monotonic reads and writes, writes follow reads) and eventual consistency.",
+        "Checking a history means searching for such an order. For linearizability that search is NP-complete in general, but Wing & Gong's depth-first search over which operation takes effect next, with Lowe's memo of (operations done, object state), is fast on real histories: reads can be placed greedily, a read whose value can no longer be produced kills its branch at once, and a key-value history splits into one independent history per key (linearizability is local). Operations whose outcome is unknown (a client timed out, Jepsen's :info) may or may not have taken effect, at any later time: they are what makes histories hard.",
+        "Histories come from anywhere: synod's simulator saves its clients' histories, Jepsen records them as EDN or in its logs. A violation is explained by the longest legal prefix and the operations that cannot come next; a timeline shows them. ABD emulates an atomic register over message passing with majority quorums; drop its read write-back and a read can see a new value that a later read no longer sees, a new/old inversion that only a linearizability check catches.",
+    ],
+    try_it: &[
+        TryIt { command: "synod sim abd --nodes 3 --messages 10 --until 1s --seed 8 --history abd.edn", shows: "ABD's clients write and read; the run is judged linearizable and its history saved in Jepsen EDN" },
+        TryIt { command: "synod lin abd.edn --model register --html abd.html", shows: "the saved history checked again from the file, with a timeline of every operation" },
+        TryIt { command: "synod soak abd-no-write-back --nodes 3 --messages 10 --until 1s --seeds 200", shows: "reads without write-back: some seeds show a new/old inversion, so the history is not linearizable" },
+        TryIt { command: "synod sim abd-no-write-back --nodes 3 --messages 10 --until 1s --seed 8 --history inversion.edn", shows: "one such run, saved" },
+        TryIt { command: "synod lin inversion.edn --model register", shows: "the violation explained: the read that nothing can justify, its line, and what a legal order would return" },
+        TryIt { command: "synod check abd-no-write-back", shows: "the model checker finds the same inversion with three clients, exhaustively" },
+    ],
+    reading: &[
+        Reading { need: "the definitions, side by side", read: "Herlihy & Wing 1990 (linearizability); Lamport 1979 (sequential consistency); Terry et al. 1994 (session guarantees); DDIA ch. 9", why: "what each model promises and forbids" },
+        Reading { need: "checking histories", read: "Wing & Gong 1993; Lowe 2017, 'Testing for linearizability'; Horn & Kroening 2015 (P-compositionality); Kingsbury's Knossos and Jepsen write-ups; Athalye's Porcupine", why: "the search every practical checker uses, and its speed-ups" },
+        Reading { need: "registers emulated on message passing", read: "Attiya, Bar-Noy & Dolev 1995 (ABD); CGR ch. 4 (regular and atomic registers)", why: "why the read must write back" },
+    ],
+};
+
 /// Every page, in path order.
 pub fn pages() -> Vec<Page> {
     vec![
@@ -184,6 +207,7 @@ pub fn pages() -> Vec<Page> {
         FAILURE_DETECTORS,
         ELECTION,
         CONSENSUS,
+        CONSISTENCY,
     ]
 }
 
