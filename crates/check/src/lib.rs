@@ -29,7 +29,9 @@ pub mod state;
 pub mod symmetry;
 pub mod trace;
 
-pub use model::{Boundary, CheckProperty, ClientProgram, Expectation, Model, NetworkKind};
+pub use model::{
+    Boundary, CheckProperty, ClientProgram, Expectation, Model, NetworkKind, Recorder,
+};
 pub use props::{linearizable, sequentially_consistent};
 pub use rounds::{RoundExplorer, RoundProperty, RoundReport, RoundView};
 pub use search::{check, CheckOptions, CheckResult, Finding, PathStep, Progress, Search};

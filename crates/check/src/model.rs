@@ -155,6 +155,10 @@ pub struct ClientProgram<P: Protocol> {
 /// A test on global states.
 pub type Within<P> = dyn Fn(&CheckState<P>) -> bool + Send + Sync;
 
+/// A state's client history as a recorded one: see [`Model::recorder`].
+pub type Recorder<P> =
+    Arc<dyn Fn(&CheckState<P>) -> synod_consistency::format::Recorded + Send + Sync>;
+
 /// A bound on the state space, for protocols whose reachable space is infinite (terms, ballots
 /// and retransmissions grow for ever): states outside it are not explored. A search that is
 /// complete within a boundary has verified the protocol only for the runs that stay inside it,
@@ -225,6 +229,9 @@ pub struct Model<P: Protocol> {
     pub prune_ignored: bool,
     /// States beyond this boundary are not explored (`None`: no boundary).
     pub boundary: Option<Boundary<P>>,
+    /// How to write a state's client history as a recorded one (`synod lin`'s input), for
+    /// models whose clients use an object `synod lin` knows (`None`: no export).
+    pub recorder: Option<Recorder<P>>,
 }
 
 impl<P: Protocol> Model<P> {
@@ -248,6 +255,7 @@ impl<P: Protocol> Model<P> {
             symmetry: None,
             prune_ignored: true,
             boundary: None,
+            recorder: None,
         }
     }
 

@@ -683,6 +683,12 @@ fn cmd_check(a: CheckArgs) -> Result<ExitCode, LabError> {
         let svg_path = base.with_extension("svg");
         std::fs::write(&svg_path, &v.svg)
             .map_err(|e| LabError::new(format!("cannot write {}: {e}", svg_path.display())))?;
+        if let Some(history) = &v.history {
+            // The counterexample's client history, for `synod lin` (Jepsen EDN).
+            let edn_path = base.with_extension("edn");
+            std::fs::write(&edn_path, synod_consistency::format::to_edn(history))
+                .map_err(|e| LabError::new(format!("cannot write {}: {e}", edn_path.display())))?;
+        }
         files.push(Some(json_path.display().to_string()));
     }
     if a.json {

@@ -572,12 +572,12 @@ fn consensus_survives_chaos_and_makes_progress_once_the_faults_stop() {
     let cases: [(&str, &[&str], &[&str]); 3] = [
         (
             "raft",
-            &["election-safety", "state-machine-safety"],
+            &["election-safety", "state-machine-safety", "linearizable"],
             &["progress-after-faults"],
         ),
         (
             "multi-paxos",
-            &["slot-agreement", "log-prefix", "validity"],
+            &["slot-agreement", "log-prefix", "validity", "linearizable"],
             &["progress", "progress-after-faults"],
         ),
         ("paxos", &["agreement", "validity"], &[]),

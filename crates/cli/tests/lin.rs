@@ -244,3 +244,30 @@ fn workload_checkers_through_the_cli() {
     let v = json(&synod(&["lin", f, "--model", "counter", "--json"]));
     assert_eq!(v["valid"], false, "{v}");
 }
+
+/// A model-checker counterexample comes with its clients' history, which `synod lin` reads.
+#[test]
+fn check_counterexamples_save_their_client_history() {
+    let out_dir = tmp("cx");
+    let out = synod(&[
+        "check",
+        "paxos-forgets-promise",
+        "--clients",
+        "2",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "a violation is found");
+    let edn = out_dir.join("paxos-forgets-promise-agreement.edn");
+    assert!(edn.exists(), "history saved beside the counterexample");
+    let lin = synod(&[
+        "lin",
+        edn.to_str().unwrap(),
+        "--model",
+        "register",
+        "--json",
+    ]);
+    let v = json(&lin);
+    assert!(v["valid"].is_boolean(), "{v}");
+    assert!(v["ops"].as_u64().unwrap() >= 2, "{v}");
+}

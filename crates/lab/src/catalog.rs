@@ -179,8 +179,16 @@ fn register_clients(name: &str, spec: &SimSpec) -> Result<RegisterClients, LabEr
     Ok(RegisterClients::new(spec.messages, spec.faults_end()))
 }
 
-/// `props` and [`progress_after_faults`].
-fn with_progress<P: synod_core::ClientOps>(mut props: Vec<Property<P>>) -> Vec<Property<P>> {
+/// `props`, [`linearizable_register`] (the clients' history, judged by `synod-consistency`)
+/// and [`progress_after_faults`].
+fn with_progress<P>(mut props: Vec<Property<P>>) -> Vec<Property<P>>
+where
+    P: synod_core::ClientOps<
+        Input = synod_protocols::register::RegisterOp,
+        Output = synod_protocols::register::RegisterRet,
+    >,
+{
+    props.push(linearizable_register());
     props.push(progress_after_faults());
     props
 }

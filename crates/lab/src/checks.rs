@@ -2,12 +2,16 @@
 //! default scope (nodes, clients), its network and its `always`/`sometimes`/`eventually`
 //! properties over global states.
 
+use crate::workloads::describe_register;
 use crate::{LabError, Topic};
 use serde_json::{json, Value};
+use std::sync::Arc;
+use synod_check::Recorder;
 use synod_check::{
     check, indices, path_trace, replay, Boundary, CheckOptions, CheckProperty, CheckState,
     ClientProgram, Expectation, Finding, HistEvent, Model, NetworkKind, Progress, StepIndex,
 };
+use synod_consistency::format::{Completion, Recorded, RecordedOp, Value as HValue};
 use synod_consistency::specs::{Register, RegisterOp as SpecOp, RegisterRet as SpecRet};
 use synod_core::{
     Event, EventKind, Instant, LinkDeliver, LinkSend, ModelHeader, NodeId, Property, Protocol,
@@ -52,6 +56,9 @@ pub struct FindingReport {
     pub svg: String,
     /// For a run that loops for ever: the step the path's last step returns to.
     pub loop_start: Option<usize>,
+    /// The clients' history at the end of the path, for `synod lin` (models with a
+    /// [`Model::recorder`]).
+    pub history: Option<Recorded>,
 }
 
 /// The outcome of `synod check`, independent of the protocol's types.
@@ -223,6 +230,10 @@ fn finding_report<P: Protocol>(name: &str, model: &Model<P>, f: &Finding<P>) -> 
         path: indices(&f.path),
         svg,
         loop_start: f.loop_start,
+        history: match (&model.recorder, f.path.last()) {
+            (Some(record), Some(last)) => Some(record(&last.state)),
+            _ => None,
+        },
     }
 }
 
@@ -476,6 +487,7 @@ fn raft_model(protocol: Raft, spec: &CheckSpec) -> Result<Model<Raft>, LabError>
     };
     // Stale messages (from an older term) are ignored by their receiver; delivering them must
     // still remove them, or they would fill the in-flight budget for ever.
+    m.recorder = Some(register_recorder());
     m.prune_ignored = false;
     m.boundary = Some(Boundary::new(
         format!("terms <= {RAFT_MAX_TERM}, at most {RAFT_MAX_IN_FLIGHT} messages in flight"),
@@ -664,6 +676,7 @@ fn multipaxos_model(protocol: MultiPaxos, spec: &CheckSpec) -> Result<Model<Mult
     m.timers = false;
     // Messages of an older ballot are ignored by their receiver; delivering them must still
     // remove them, or they would fill the in-flight budget for ever.
+    m.recorder = Some(register_recorder());
     m.prune_ignored = false;
     m.boundary = Some(Boundary::new(
         format!(
@@ -788,6 +801,57 @@ fn read_some_value<P: Protocol<Indication = RegisterResp>>(s: &CheckState<P>) ->
     })
 }
 
+/// Writes a state's client history (register operations) as a recorded history, one event
+/// per position, for `synod lin`.
+fn register_recorder<P>() -> Recorder<P>
+where
+    P: synod_core::ClientOps<Input = RegisterOp, Output = RegisterRet>,
+{
+    Arc::new(|s: &CheckState<P>| {
+        let mut ops: Vec<RecordedOp> = Vec::new();
+        let mut open: std::collections::BTreeMap<u64, (usize, RegisterOp)> = Default::default();
+        let mut pos = 0u64;
+        for e in s.history.iter() {
+            match e {
+                HistEvent::Call { req, .. } => {
+                    if let Some((client, op)) = P::invocation(req) {
+                        let (f, value, _) = describe_register(&op, None);
+                        open.insert(client, (ops.len(), op));
+                        ops.push(RecordedOp {
+                            process: client,
+                            f: f.to_string(),
+                            key: None,
+                            value,
+                            completion: Completion::Unknown(HValue::Nil),
+                            call: pos,
+                            ret: None,
+                            call_nanos: None,
+                            ret_nanos: None,
+                            line: pos as usize + 1,
+                        });
+                        pos += 1;
+                    }
+                }
+                HistEvent::Return { ind, .. } => {
+                    if let Some((client, ret)) = P::response(ind) {
+                        if let Some((i, op)) = open.remove(&client) {
+                            let (_, _, result) = describe_register(&op, Some(&ret));
+                            ops[i].completion = Completion::Ok(result.unwrap_or(HValue::Nil));
+                            ops[i].ret = Some(pos);
+                            pos += 1;
+                        }
+                    }
+                }
+                HistEvent::Note { .. } => {}
+            }
+        }
+        Recorded {
+            ops,
+            skipped_events: 0,
+        }
+    })
+}
+
 fn register_model<P>(
     protocol: P,
     spec: &CheckSpec,
@@ -823,6 +887,7 @@ where
                 | (RegisterReq::Read { .. }, RegisterResp::ReadOk { .. })
         )
     };
+    m.recorder = Some(register_recorder());
     apply_spec(&mut m, spec);
     Ok(m)
 }
