@@ -37,13 +37,12 @@ impl<S: Eq + Hash + Clone> Memo<S> {
         self.entries.len()
     }
 
-    /// The hash of a configuration.
-    pub(crate) fn hash(key: &[u64], state: &S) -> u64 {
+    /// The hash of a configuration, from the linearized set's hash (maintained incrementally
+    /// by the search: equal sets have equal hashes) and the state. The table still compares
+    /// the full key and state, so a collision costs a comparison, never a wrong answer.
+    pub(crate) fn hash(set_hash: u64, state: &S) -> u64 {
         let mut h = StableHasher::default();
-        for w in key {
-            h.write_u64(*w);
-        }
-        h.write_usize(key.len());
+        h.write_u64(set_hash);
         state.hash(&mut h);
         h.finish()
     }
@@ -114,17 +113,17 @@ mod tests {
         let mut m: Memo<u8> = Memo::new();
         for k in 0..1000u64 {
             let key = [k, k / 3];
-            let h = Memo::hash(&key, &((k % 7) as u8));
+            let h = Memo::hash(k ^ (k / 3) << 20, &((k % 7) as u8));
             assert!(m.insert(h, &key, &((k % 7) as u8)));
         }
         assert_eq!(m.len(), 1000);
         for k in 0..1000u64 {
             let key = [k, k / 3];
-            let h = Memo::hash(&key, &((k % 7) as u8));
+            let h = Memo::hash(k ^ (k / 3) << 20, &((k % 7) as u8));
             assert!(!m.insert(h, &key, &((k % 7) as u8)));
             // Same key, other state: new. Same hash forced, other key: new.
             let other = ((k % 7) as u8) + 100;
-            assert!(m.insert(Memo::hash(&key, &other), &key, &other));
+            assert!(m.insert(Memo::hash(k ^ (k / 3) << 20, &other), &key, &other));
             assert!(m.insert(h, &[k, k / 3, 0], &((k % 7) as u8)));
         }
         assert_eq!(m.len(), 3000);

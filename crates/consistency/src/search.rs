@@ -77,6 +77,18 @@ pub(crate) struct Frontier {
     hi_stack: Vec<u32>,
     /// One group ordered by real time (linearizability), not per-client program order.
     real_time: bool,
+    /// The linearized set's hash, maintained incrementally (Zobrist): the exclusive or of
+    /// [`position_hash`] over the linearized positions, updated by `apply` and `undo` in O(1).
+    set_hash: u64,
+}
+
+/// A fixed pseudo-random 64-bit code per position (SplitMix64 of the position): the linearized
+/// set's incremental hash is the exclusive or of its members' codes.
+fn position_hash(p: u32) -> u64 {
+    let mut z = u64::from(p).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// One group's operations, numbered `0..m` in call order. The `a` lists have sentinels `m`
@@ -273,6 +285,7 @@ impl Frontier {
             local_of,
             hi_stack: Vec::new(),
             real_time: false,
+            set_hash: 0,
         }
     }
 
@@ -291,6 +304,7 @@ impl Frontier {
 
     /// Position `p` (eligible) takes effect.
     pub(crate) fn apply(&mut self, p: u32) {
+        self.set_hash ^= position_hash(p);
         let g = &mut self.groups[self.group_of[p as usize] as usize];
         self.hi_stack.push(g.hi);
         g.apply(self.local_of[p as usize]);
@@ -298,8 +312,14 @@ impl Frontier {
 
     /// Undoes the last `apply`, of position `p`.
     pub(crate) fn undo(&mut self, p: u32) {
+        self.set_hash ^= position_hash(p);
         let hi = self.hi_stack.pop().expect("undo without apply");
         self.groups[self.group_of[p as usize] as usize].undo(self.local_of[p as usize], hi);
+    }
+
+    /// The linearized set's incremental hash (equal sets, equal hashes).
+    pub(crate) fn set_hash(&self) -> u64 {
+        self.set_hash
     }
 
     /// A canonical encoding of the linearized set (what the future depends on).
@@ -779,7 +799,7 @@ pub(crate) fn search<S: SequentialSpec>(
         if !just_in_time {
             key.clear();
             frontier.key(&mut key);
-            let hash = Memo::hash(&key, &next);
+            let hash = Memo::hash(frontier.set_hash(), &next);
             if !memo.insert(hash, &key, &next) {
                 tokens.undo(p, watch);
                 frontier.undo(p);
