@@ -548,25 +548,28 @@ impl Adapter for RegisterModel {
     }
 }
 
+/// A `:cas` operation's `[old new]`, and whether it succeeded (`None`: unknown). A failed CAS
+/// completed: its comparison failed.
+fn cas_parts(op: &RecordedOp) -> Result<(Value, Value, Option<bool>), String> {
+    let pair = op
+        .value
+        .as_list()
+        .filter(|p| p.len() == 2)
+        .ok_or_else(|| format!("a :cas takes [old new], found {}", op.value))?;
+    let succeeded = match &op.completion {
+        Completion::Ok(_) => Some(true),
+        Completion::Fail(_) => Some(false),
+        Completion::Unknown(_) => None,
+    };
+    Ok((pair[0].clone(), pair[1].clone(), succeeded))
+}
+
 /// Reads `read`/`write`/`cas` into a compare-and-swap register operation.
 fn cas_convert(model: &str, op: &RecordedOp) -> Result<Typed<CasOp<Value>, CasRet<Value>>, String> {
     if op.f == "cas" {
-        let pair = op
-            .value
-            .as_list()
-            .filter(|p| p.len() == 2)
-            .ok_or_else(|| format!("a :cas takes [old new], found {}", op.value))?;
-        let cas = CasOp::Cas {
-            from: pair[0].clone(),
-            to: pair[1].clone(),
-        };
-        // A failed CAS completed: its comparison failed.
-        let ret = match &op.completion {
-            Completion::Ok(_) => Some(CasRet::CasOk),
-            Completion::Fail(_) => Some(CasRet::CasFail),
-            Completion::Unknown(_) => None,
-        };
-        return Ok(Typed::Op(cas, ret));
+        let (from, to, succeeded) = cas_parts(op)?;
+        let ret = succeeded.map(|ok| if ok { CasRet::CasOk } else { CasRet::CasFail });
+        return Ok(Typed::Op(CasOp::Cas { from, to }, ret));
     }
     if op.is_fail() {
         return Ok(Typed::Skip);
@@ -608,37 +611,21 @@ impl Adapter for CasModel {
     }
 }
 
-/// Keys are numbered in order (integers numerically, then everything else by its EDN text),
-/// so that "the lowest failing key" means what it says.
+/// Keys are numbered in [`Elem`] order.
 struct KvModel {
     keys: Vec<Value>,
-    ordinal: BTreeMap<KeyOrder, u32>,
-}
-
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum KeyOrder {
-    Int(i64),
-    Text(String),
-}
-
-impl KeyOrder {
-    fn of(v: &Value) -> KeyOrder {
-        match v {
-            Value::Int(i) => KeyOrder::Int(*i),
-            other => KeyOrder::Text(other.to_string()),
-        }
-    }
+    ordinal: BTreeMap<Elem, u32>,
 }
 
 impl KvModel {
     fn new(recorded: &Recorded) -> Result<KvModel, ModelError> {
-        let mut all: BTreeMap<KeyOrder, Value> = BTreeMap::new();
+        let mut all: BTreeMap<Elem, Value> = BTreeMap::new();
         for op in &recorded.ops {
             let key = op.key.as_ref().ok_or_else(|| ModelError {
                 line: op.line,
                 message: "the kv model needs a :key on every operation; for a single register use --model cas-register".to_string(),
             })?;
-            all.entry(KeyOrder::of(key)).or_insert_with(|| key.clone());
+            all.entry(Elem::of(key)).or_insert_with(|| key.clone());
         }
         let ordinal = all.keys().cloned().zip(0u32..).collect();
         Ok(KvModel {
@@ -655,25 +642,12 @@ impl Adapter for KvModel {
     }
     fn convert(&self, op: &RecordedOp) -> Result<Typed<(u32, CellOp), CellRet>, String> {
         let key = op.key.as_ref().expect("checked in KvModel::new");
-        let k = self.ordinal[&KeyOrder::of(key)];
+        let k = self.ordinal[&Elem::of(key)];
         let typed = match op.f.as_str() {
             "cas" => {
-                let pair = op
-                    .value
-                    .as_list()
-                    .filter(|p| p.len() == 2)
-                    .ok_or_else(|| format!("a :cas takes [old new], found {}", op.value))?;
-                let cas = CellOp::Cas {
-                    from: pair[0].clone(),
-                    to: pair[1].clone(),
-                };
-                // A failed CAS completed: its comparison failed.
-                let ret = match &op.completion {
-                    Completion::Ok(_) => Some(CellRet::CasOk),
-                    Completion::Fail(_) => Some(CellRet::CasFail),
-                    Completion::Unknown(_) => None,
-                };
-                Typed::Op(cas, ret)
+                let (from, to, succeeded) = cas_parts(op)?;
+                let ret = succeeded.map(|ok| if ok { CellRet::CasOk } else { CellRet::CasFail });
+                Typed::Op(CellOp::Cas { from, to }, ret)
             }
             _ if op.is_fail() => Typed::Skip,
             "read" | "get" => Typed::Op(
@@ -718,30 +692,29 @@ impl Adapter for KvModel {
     }
 }
 
-/// Set elements are ordered by [`KeyOrder`] too (the set specification needs `Ord`).
+/// A value in a total order: integers numerically, then everything else by its EDN text. It
+/// orders kv keys (so "the lowest failing key" means what it says) and set elements (the set
+/// specification needs `Ord`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-struct Elem(ElemKey);
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-enum ElemKey {
+enum Elem {
     Int(i64),
     Text(String),
 }
 
 impl Elem {
     fn of(v: &Value) -> Elem {
-        Elem(match v {
-            Value::Int(i) => ElemKey::Int(*i),
-            other => ElemKey::Text(other.to_string()),
-        })
+        match v {
+            Value::Int(i) => Elem::Int(*i),
+            other => Elem::Text(other.to_string()),
+        }
     }
 }
 
 impl std::fmt::Display for Elem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.0 {
-            ElemKey::Int(i) => write!(f, "{i}"),
-            ElemKey::Text(s) => f.write_str(s),
+        match self {
+            Elem::Int(i) => write!(f, "{i}"),
+            Elem::Text(s) => f.write_str(s),
         }
     }
 }
