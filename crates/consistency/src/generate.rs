@@ -13,7 +13,7 @@
 //! and itself returned before the read was called. Written values are unique, so no legal
 //! order explains the read: the history is then certainly not linearizable.
 
-use crate::format::{Completion, Recorded, RecordedOp, Value};
+use crate::format::{event_positions, Completion, Recorded, RecordedOp, Value};
 use synod_core::Prng;
 
 /// What to generate.
@@ -226,26 +226,8 @@ fn inject_stale_read(ops: &mut Vec<GenOp>, rng: &mut Prng) {
 }
 
 fn to_recorded(ops: &[GenOp], with_keys: bool) -> Recorded {
-    // Event positions: calls and returns sorted by time (calls first at equal times).
-    let mut events: Vec<(u64, u8, usize)> = Vec::with_capacity(2 * ops.len());
-    for (i, o) in ops.iter().enumerate() {
-        events.push((o.call, 0, i));
-        if let Some(t) = o.ret {
-            events.push((t, 1, i));
-        }
-    }
-    events.sort_unstable();
-    let mut call_pos = vec![0u64; ops.len()];
-    let mut ret_pos: Vec<Option<u64>> = vec![None; ops.len()];
-    for (pos, &(_, kind, i)) in events.iter().enumerate() {
-        if kind == 0 {
-            call_pos[i] = pos as u64;
-        } else {
-            ret_pos[i] = Some(pos as u64);
-        }
-    }
-    let mut by_call: Vec<usize> = (0..ops.len()).collect();
-    by_call.sort_by_key(|&i| call_pos[i]);
+    let times: Vec<(u64, Option<u64>)> = ops.iter().map(|o| (o.call, o.ret)).collect();
+    let (call_pos, ret_pos, by_call) = event_positions(&times);
     let value_of = |v: Option<i64>| v.map_or(Value::Nil, Value::Int);
     let recorded_ops = by_call
         .into_iter()

@@ -2,7 +2,9 @@
 
 use crate::LabError;
 use serde_json::{json, Value};
-use synod_consistency::format::{Completion, Recorded, RecordedOp, Value as HValue};
+use synod_consistency::format::{
+    event_positions, Completion, Recorded, RecordedOp, Value as HValue,
+};
 use synod_core::{
     check_all, ClientOps, History, Instant, ModelHeader, Property, PropertyReport, Protocol, Trace,
 };
@@ -253,25 +255,17 @@ pub type Describe<P> = fn(
 /// virtual nanoseconds kept as wall times.
 pub fn recorded_history<P: ClientOps>(trace: &Trace<P>, describe: Describe<P>) -> Recorded {
     let history = History::<P::Input, P::Output>::from_trace(trace);
-    let mut events: Vec<(u64, u8, usize)> = Vec::with_capacity(2 * history.ops.len());
-    for (i, o) in history.ops.iter().enumerate() {
-        events.push((o.invoke.as_nanos(), 0, i));
-        if let Some((t, _)) = &o.completion {
-            events.push((t.as_nanos(), 1, i));
-        }
-    }
-    events.sort_unstable();
-    let mut call = vec![0u64; history.ops.len()];
-    let mut ret = vec![None; history.ops.len()];
-    for (pos, &(_, kind, i)) in events.iter().enumerate() {
-        if kind == 0 {
-            call[i] = pos as u64;
-        } else {
-            ret[i] = Some(pos as u64);
-        }
-    }
-    let mut order: Vec<usize> = (0..history.ops.len()).collect();
-    order.sort_by_key(|&i| call[i]);
+    let times: Vec<(u64, Option<u64>)> = history
+        .ops
+        .iter()
+        .map(|o| {
+            (
+                o.invoke.as_nanos(),
+                o.completion.as_ref().map(|(t, _)| t.as_nanos()),
+            )
+        })
+        .collect();
+    let (call, ret, order) = event_positions(&times);
     let ops = order
         .into_iter()
         .map(|i| {

@@ -267,6 +267,34 @@ pub struct Recorded {
     pub skipped_events: usize,
 }
 
+/// Event positions for operations given by times: `times[i]` is operation `i`'s call time and
+/// return time (`None`: it never returned). Calls and returns are sorted by time, calls first
+/// at equal times (so such operations count as concurrent), ties by operation; each event's
+/// rank is its position. Returns the call and return positions, and the operations in call
+/// order: what a [`Recorded`] history built from timed operations needs.
+pub fn event_positions(times: &[(u64, Option<u64>)]) -> (Vec<u64>, Vec<Option<u64>>, Vec<usize>) {
+    let mut events: Vec<(u64, u8, usize)> = Vec::with_capacity(2 * times.len());
+    for (i, &(call, ret)) in times.iter().enumerate() {
+        events.push((call, 0, i));
+        if let Some(t) = ret {
+            events.push((t, 1, i));
+        }
+    }
+    events.sort_unstable();
+    let mut call = vec![0u64; times.len()];
+    let mut ret = vec![None; times.len()];
+    for (pos, &(_, kind, i)) in events.iter().enumerate() {
+        if kind == 0 {
+            call[i] = pos as u64;
+        } else {
+            ret[i] = Some(pos as u64);
+        }
+    }
+    let mut by_call: Vec<usize> = (0..times.len()).collect();
+    by_call.sort_by_key(|&i| call[i]);
+    (call, ret, by_call)
+}
+
 /// A malformed history file: what was wrong and on which line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParseError {
