@@ -25,6 +25,7 @@ pub mod props;
 pub mod rounds;
 pub mod search;
 pub mod shared;
+pub mod shared_memory;
 pub mod state;
 pub mod symmetry;
 pub mod trace;

@@ -128,9 +128,24 @@
 //!
 //! Round-based algorithms of the synchronous model implement [`RoundProtocol`] and run through
 //! [`Lockstep`], which the simulator's lockstep timing executes exactly.
+//!
+//! ## Logical time
+//!
+//! Any protocol can wear a logical clock without changing: [`Clocked`] stamps its messages and
+//! indications with a [`LamportClock`] or a [`VectorClock`], and [`Causality`] computes the true
+//! happened-before relation of any trace to judge the stamps against (see [`clock`]).
+//!
+//! ## Shared memory
+//!
+//! The other execution model: processes taking atomic steps on shared objects (registers,
+//! test-and-set, fetch-and-add, queues, compare-and-swap). A shared-memory algorithm is a
+//! [`shared_memory::Program`], written once and driven by the simulator's scheduler and by the
+//! checker's exhaustive explorer alike; see [`shared_memory`] for a first program.
 
 #![warn(missing_docs)]
 
+pub mod causality;
+pub mod clock;
 pub mod hash;
 pub mod history;
 pub mod id;
@@ -140,11 +155,16 @@ pub mod model;
 pub mod prng;
 pub mod property;
 pub mod protocol;
+pub mod shared_memory;
 pub mod stack;
 pub mod symmetry;
 pub mod time;
 pub mod trace;
 
+pub use causality::Causality;
+pub use clock::{
+    Clocked, ClockedState, LamportClock, LamportStamp, LogicalClock, VectorClock, VectorStamp,
+};
 pub use hash::{stable_hash, StableBuildHasher, StableHasher};
 pub use history::{ClientId, ClientOps, History, Op};
 pub use id::NodeId;

@@ -38,6 +38,7 @@
 pub mod config;
 pub mod faults;
 pub mod queue;
+pub mod shared_memory;
 mod sim;
 pub mod workload;
 

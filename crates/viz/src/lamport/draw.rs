@@ -76,6 +76,7 @@ pub(super) struct Canvas {
     bands: String,
     grid: String,
     lines: String,
+    halos: String,
     arrows: String,
     marks: String,
     labels: String,
@@ -105,6 +106,7 @@ impl Canvas {
             bands: String::new(),
             grid: String::new(),
             lines: String::new(),
+            halos: String::new(),
             arrows: String::new(),
             marks: String::new(),
             labels: String::new(),
@@ -143,6 +145,11 @@ impl Canvas {
         }
         self.hidden_labels += 1;
         false
+    }
+
+    /// The causal view's halos, drawn over the node lines and under the arrows and marks.
+    pub fn set_halos(&mut self, halos: String) {
+        self.halos = halos;
     }
 
     /// Grid lines and the time axes at the top and bottom.
@@ -346,20 +353,31 @@ impl Canvas {
         trace: &Trace<P>,
         opts: &DiagramOptions,
     ) {
-        let visible: Vec<&Event<P>> = trace
+        let visible: Vec<(usize, &Event<P>)> = trace
             .events
             .iter()
-            .filter(|e| l.window.contains(e.time) && e.kind.node().is_some_and(|n| n.index() < l.n))
+            .enumerate()
+            .filter(|(_, e)| {
+                l.window.contains(e.time) && e.kind.node().is_some_and(|n| n.index() < l.n)
+            })
             .collect();
-        for e in &visible {
-            self.node_mark(l, e, opts.show_timers);
+        for &(i, e) in &visible {
+            self.node_mark(l, i, e, opts.show_timers);
         }
-        for e in &visible {
+        for (_, e) in &visible {
             self.node_label(l, e, opts.max_label_chars);
         }
     }
 
-    fn node_mark<P: Protocol>(&mut self, l: &Layout, e: &Event<P>, show_timers: bool) {
+    /// The mark of trace event number `index` (its tooltip names the number, which
+    /// `DiagramOptions::causal` takes).
+    fn node_mark<P: Protocol>(
+        &mut self,
+        l: &Layout,
+        index: usize,
+        e: &Event<P>,
+        show_timers: bool,
+    ) {
         let Some(node) = e.kind.node() else { return };
         let (x, y) = (l.x(e.time), l.y(node));
         let at = precise(e.time);
@@ -401,7 +419,7 @@ impl Canvas {
         };
         self.marks.push_str("<g>");
         self.marks.push_str(&g);
-        marks::title(&mut self.marks, &tip);
+        marks::title(&mut self.marks, &format!("event {index}: {tip}"));
         self.marks.push_str("</g>\n");
     }
 
@@ -529,12 +547,18 @@ impl Canvas {
             self.bands.len()
                 + self.grid.len()
                 + self.lines.len()
+                + self.halos.len()
                 + self.arrows.len()
                 + self.marks.len()
                 + self.labels.len()
                 + 4096,
         );
-        open_svg(&mut out, l.width, l.height, &opts.title, CSS);
+        let css = if opts.causal.is_some() {
+            format!("{CSS}{}", super::causal::CSS)
+        } else {
+            CSS.to_string()
+        };
+        open_svg(&mut out, l.width, l.height, &opts.title, &css);
         for (i, line) in l.header.title.iter().enumerate() {
             let _ = writeln!(
                 out,
@@ -551,11 +575,18 @@ impl Canvas {
                 escape_xml(line)
             );
         }
-        legend::draw(&mut out, l.width, l.legend_y, opts.show_timers);
+        legend::draw(
+            &mut out,
+            l.width,
+            l.legend_y,
+            opts.show_timers,
+            opts.causal.is_some(),
+        );
         for layer in [
             &self.bands,
             &self.grid,
             &self.lines,
+            &self.halos,
             &self.arrows,
             &self.marks,
             &self.labels,

@@ -35,10 +35,13 @@ pub(super) struct Header {
 }
 
 impl Header {
-    fn new(title: &str, summary: &str, width: f64) -> Header {
+    fn new(title: &str, summary: &str, note: Option<&str>, width: f64) -> Header {
         let max_w = width.min(HEADER_WRAP) - 32.0;
         let title = wrap(title, max_w, 3, |s| sans_width(s, 16.0) * 1.08);
-        let summary = wrap(summary, max_w, 2, |s| sans_width(s, 11.0));
+        let mut summary = wrap(summary, max_w, 2, |s| sans_width(s, 11.0));
+        if let Some(note) = note {
+            summary.extend(wrap(note, max_w, 2, |s| sans_width(s, 11.0)));
+        }
         let summary_y = 24.0 + (title.len() - 1) as f64 * TITLE_LINE + 18.0;
         let bottom = summary_y + (summary.len() - 1) as f64 * SUMMARY_LINE + 10.0;
         Header {
@@ -124,22 +127,24 @@ pub(super) struct Layout {
 }
 
 impl Layout {
-    /// Lays out a diagram of `n` nodes over `window` for `trace`.
+    /// Lays out a diagram of `n` nodes over `window` for `trace`, with `note` as an extra
+    /// summary line.
     pub fn new<P: Protocol>(
         trace: &Trace<P>,
         opts: &DiagramOptions,
         window: Window,
         n: usize,
         has_network: bool,
+        note: Option<&str>,
     ) -> Layout {
         let width = if opts.width > 0 {
             f64::from(opts.width.max(320))
         } else {
             auto_width(trace, window)
         };
-        let header = Header::new(&opts.title, &summary(trace, window, n), width);
+        let header = Header::new(&opts.title, &summary(trace, window, n), note, width);
         let legend_y = header.bottom;
-        let legend_h = legend::height(width, opts.show_timers);
+        let legend_h = legend::height(width, opts.show_timers, opts.causal.is_some());
         let note_lanes = if has_network { NOTE_LANES } else { 0 };
         let notes_y = legend_y + legend_h + 8.0;
         let axis_top = notes_y + note_lanes as f64 * NOTE_LANE + 22.0;

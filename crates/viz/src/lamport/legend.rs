@@ -1,5 +1,6 @@
 //! The diagram's legend: one sample glyph per kind of mark, flowed into rows.
 
+use super::causal;
 use super::marks::{self, Stroke, GREEN, GREY, NET, ORANGE, PURPLE, RED, TEAL};
 use crate::svg::{escape_xml, num, sans_width};
 use std::fmt::Write as _;
@@ -23,9 +24,11 @@ enum Sample {
     Indication,
     Timer,
     Network,
+    /// The causal view's chosen event, its past, its future, events concurrent with it.
+    Causal(&'static str),
 }
 
-fn items(show_timers: bool) -> Vec<(Sample, &'static str)> {
+fn items(show_timers: bool, causal: bool) -> Vec<(Sample, &'static str)> {
     let mut v = vec![
         (Sample::Message, "message (colour = sender)"),
         (Sample::Duplicate, "duplicate delivery"),
@@ -41,6 +44,20 @@ fn items(show_timers: bool) -> Vec<(Sample, &'static str)> {
         v.push((Sample::Timer, "timer fired"));
     }
     v.push((Sample::Network, "network change"));
+    if causal {
+        v.extend([
+            (Sample::Causal("sl-cfocus"), "chosen event"),
+            (
+                Sample::Causal("sl-cpast"),
+                "causal past (happened before it)",
+            ),
+            (
+                Sample::Causal("sl-cfuture"),
+                "causal future (happened after it)",
+            ),
+            (Sample::Causal("sl-cconc"), "concurrent with it"),
+        ]);
+    }
     v
 }
 
@@ -49,12 +66,12 @@ fn item_width(label: &str) -> f64 {
 }
 
 /// Items with their x positions, one vector per row.
-fn rows(width: f64, show_timers: bool) -> Vec<Vec<(Sample, &'static str, f64)>> {
+fn rows(width: f64, show_timers: bool, causal: bool) -> Vec<Vec<(Sample, &'static str, f64)>> {
     // Wrap early on wide diagrams so the whole legend is in view before scrolling.
     let width = width.min(WRAP_AT);
     let mut rows: Vec<Vec<(Sample, &'static str, f64)>> = vec![Vec::new()];
     let mut x = MARGIN;
-    for (sample, label) in items(show_timers) {
+    for (sample, label) in items(show_timers, causal) {
         let w = item_width(label);
         if x + w > width - MARGIN && x > MARGIN {
             rows.push(Vec::new());
@@ -69,14 +86,14 @@ fn rows(width: f64, show_timers: bool) -> Vec<Vec<(Sample, &'static str, f64)>> 
 }
 
 /// The legend's height at page width `width`.
-pub(super) fn height(width: f64, show_timers: bool) -> f64 {
-    rows(width, show_timers).len() as f64 * ROW_H
+pub(super) fn height(width: f64, show_timers: bool, causal: bool) -> f64 {
+    rows(width, show_timers, causal).len() as f64 * ROW_H
 }
 
 /// Draws the legend with its top at `y`.
-pub(super) fn draw(out: &mut String, width: f64, y: f64, show_timers: bool) {
+pub(super) fn draw(out: &mut String, width: f64, y: f64, show_timers: bool, causal: bool) {
     out.push_str("<g class=\"sl-legend\">");
-    for (r, row) in rows(width, show_timers).into_iter().enumerate() {
+    for (r, row) in rows(width, show_timers, causal).into_iter().enumerate() {
         let cy = y + r as f64 * ROW_H + ROW_H / 2.0;
         for (sample, label, x) in row {
             draw_sample(out, sample, x, cy);
@@ -134,6 +151,10 @@ fn draw_sample(out: &mut String, sample: Sample, x: f64, cy: f64) {
         Sample::Timer => {
             node_line(out, x, cy, false);
             marks::tick(out, mid, cy, 4.0, "#667085");
+        }
+        Sample::Causal(class) => {
+            node_line(out, x, cy, false);
+            causal::legend_sample(out, mid, cy, class);
         }
         Sample::Network => {
             let _ = write!(

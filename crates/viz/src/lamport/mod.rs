@@ -39,9 +39,14 @@
 //! assert_eq!(svg.matches("class=\"sl-msg sl-deliver\"").count(), 1);
 //! ```
 //!
+//! With [`DiagramOptions::causal`] set to an event's index, every event of a node gets a halo
+//! saying how it relates to that event by happened-before: in its causal past (blue), its causal
+//! future (magenta) or concurrent with it (yellow).
+//!
 //! Class names start with `sl-` and the SVG uses no `id`s, so several diagrams (and plots) can
 //! be inlined in one HTML page without interfering.
 
+mod causal;
 mod draw;
 mod layout;
 mod legend;
@@ -67,6 +72,12 @@ pub struct DiagramOptions {
     /// Page width in pixels; 0 picks one proportional to the number of distinct event times in
     /// the window, between 800 and 6000.
     pub width: u32,
+    /// The causal view: the index (into `trace.events`) of an event whose causal past, causal
+    /// future and concurrent events get coloured halos (classes `sl-cpast`, `sl-cfuture`,
+    /// `sl-cconc`; the event itself `sl-cfocus`), with a legend and counts in the summary.
+    /// Happened-before is computed from the trace ([`synod_core::causality`]). `None` (the
+    /// default) draws no halos.
+    pub causal: Option<usize>,
 }
 
 impl Default for DiagramOptions {
@@ -78,6 +89,7 @@ impl Default for DiagramOptions {
             max_label_chars: 28,
             show_timers: true,
             width: 0,
+            causal: None,
         }
     }
 }
@@ -100,11 +112,16 @@ pub fn lamport_svg<P: Protocol>(trace: &Trace<P>, opts: &DiagramOptions) -> Stri
         .events
         .iter()
         .any(|e| matches!(e.kind, EventKind::Network { .. }));
-    let layout = layout::Layout::new(trace, opts, window, scan.n, has_network);
+    let causal = opts.causal.map(|e| causal::CausalView::new(trace, e));
+    let note = causal.as_ref().map(causal::CausalView::summary);
+    let layout = layout::Layout::new(trace, opts, window, scan.n, has_network, note.as_deref());
     let mut canvas = draw::Canvas::new(&layout);
     canvas.axes(&layout);
     canvas.network(&layout, trace, scan.end);
     canvas.node_lines(&layout, &scan);
+    if let Some(view) = &causal {
+        canvas.set_halos(view.halos(&layout, trace, opts.show_timers));
+    }
     canvas.node_events(&layout, trace, opts);
     canvas.flights(&layout, &scan, opts);
     canvas.finish(&layout, opts)
