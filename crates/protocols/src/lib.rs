@@ -15,6 +15,8 @@
 //! - [`consensus`]: single-decree Paxos as a write-once register;
 //! - [`register`]: the register client interface and ABD's atomic register over majorities;
 //! - [`commit`]: two-phase commit, and why it blocks;
+//! - [`shared_memory`]: consensus from shared objects (Herlihy's hierarchy) and read/write
+//!   attempts; register client programs that run on shared memory and on ABD;
 //! - later `broadcast/` and `replication/`.
 //!
 //! Every protocol module states its model assumptions (timing, failures, what it needs from the
@@ -34,4 +36,7 @@ pub mod consensus;
 pub mod election;
 pub mod fd;
 pub mod link;
+pub mod quorum;
 pub mod register;
+pub mod shared_memory;
+pub mod snapshot;

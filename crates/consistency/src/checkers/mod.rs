@@ -15,6 +15,7 @@
 //! | [`check_set_full`] | `add` one element, `read` the whole set | `jepsen.checker/set-full` |
 //! | [`check_counter`] | `add` a signed delta, `read` the total | `jepsen.checker/counter` |
 //! | [`check_sessions`] | `read`, `write`, `cas` on registers or keys | (none; Terry et al.) |
+//! | [`register_semantics::check_recorded_register_semantics`] | `read`, `write` of unique values on one register | (none; Lamport's safe / regular / atomic, new/old inversions) |
 //!
 //! ## Time
 //!
@@ -166,6 +167,7 @@
 //! ```
 
 mod counter_bounds;
+pub mod register_semantics;
 mod session;
 mod set_full;
 

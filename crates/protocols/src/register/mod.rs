@@ -12,9 +12,19 @@
 //!
 //! The register starts empty: a read before any write returns `None`.
 //!
+//! This interface is the whole contract between a register *client program* and whatever
+//! implements the register: an operation is invoked with a [`RegisterOp`] (by a client id), and
+//! completes, or not, with a [`RegisterRet`]. Nothing in it names messages, servers' state or
+//! quorums, so the same client program (and the same history checks: linearizability, or
+//! safe / regular / atomic with `synod_consistency::checkers::register_semantics`) can run
+//! against every ABD variant here and against any other implementation of a register, such as
+//! a shared-memory one. Clients must write unique values for the register-semantics checks.
+//!
 //! | protocol | failures | timing | register |
 //! |---|---|---|---|
 //! | [`Abd`] (Attiya, Bar-Noy and Dolev; multi-writer) | crash-stop, any minority | asynchronous | atomic (linearizable) multi-writer multi-reader |
+//! | [`Abd::single_writer`] | crash-stop, any minority | asynchronous | atomic single-writer multi-reader, one-round-trip writes |
+//! | `Abd::single_writer(w).with_write_back(false)` | crash-stop, any minority | asynchronous | *regular* only (one-round-trip reads) |
 //! | [`crate::consensus::PaxosRegister`] | crash-stop, any minority | asynchronous (safety) | linearizable *write-once* |
 //!
 //! As client operations ([`ClientOps`]), both protocols have input [`RegisterOp`] and output
@@ -51,6 +61,7 @@
 //! "Linearizability", TOPLAS 1990.
 
 pub mod abd;
+pub mod program;
 pub mod properties;
 
 pub use abd::{Abd, AbdCoord, AbdMsg, AbdPhase, AbdState, Timestamp};
