@@ -28,7 +28,9 @@ pub struct LinArgs {
     /// What to check: linearizable or sequential (against --model); or one of the workload
     /// checkers, which need no model: set-full (lost, stale, never-read elements of a set),
     /// set-full-linearizable (stale reads are errors too), counter-bounds, session
-    /// (read-your-writes, monotonic reads and writes, writes-follow-reads).
+    /// (read-your-writes, monotonic reads and writes, writes-follow-reads), register-semantics
+    /// (Lamport's safe / regular / atomic levels of a read/write register history with unique
+    /// written values, and its new/old inversions).
     #[arg(long, default_value = "linearizable")]
     pub consistency: String,
     /// Give up after this long and answer "unknown" with partial results (e.g. 10s, 500ms, 2m).
@@ -257,14 +259,16 @@ fn print_report_text(
 }
 
 /// The `--consistency` values served by the workload checkers (no `--model`).
-const WORKLOAD_CHECKS: [&str; 4] = [
+const WORKLOAD_CHECKS: [&str; 5] = [
     "set-full",
     "set-full-linearizable",
     "counter-bounds",
     "session",
+    "register-semantics",
 ];
 
-/// `synod lin FILE --consistency set-full|set-full-linearizable|counter-bounds|session`.
+/// `synod lin FILE --consistency set-full|set-full-linearizable|counter-bounds|session|
+/// register-semantics`.
 fn cmd_workload_check(a: &LinArgs) -> Result<ExitCode, LabError> {
     use synod_consistency::checkers::{
         check_counter, check_sessions, check_set_full, CounterOptions, SessionOptions,
@@ -287,6 +291,44 @@ fn cmd_workload_check(a: &LinArgs) -> Result<ExitCode, LabError> {
                 .map(|x| (x.to_string(), x.ops()))
                 .collect();
             (r.valid, list, r.to_string(), json!(r))
+        }
+        "register-semantics" => {
+            use synod_consistency::checkers::register_semantics::{
+                check_recorded_register_semantics, Witness,
+            };
+            let r = check_recorded_register_semantics(
+                &recorded,
+                &synod_consistency::format::Value::Nil,
+                &synod_consistency::Budget::steps(50_000_000),
+            )
+            .map_err(|e| LabError::new(format!("{}: {e}", a.file.display())))?;
+            let list = match r.first_violation() {
+                Some(w) => {
+                    let ops = match &w {
+                        Witness::NotSafe(v) | Witness::NotRegular(v) => {
+                            let mut ops = vec![v.read];
+                            ops.extend(&v.last_writes);
+                            ops
+                        }
+                        Witness::Inversion(i) => vec![i.first_read, i.second_read],
+                        Witness::NotLinearizable => vec![],
+                    };
+                    vec![(w.to_string(), ops)]
+                }
+                None => vec![],
+            };
+            let summary = format!(
+                "level: {:?} (safe {}, regular {}, atomic {}; {} new/old inversion(s), {} writes, {} reads, {})",
+                r.level(),
+                r.safe_ok,
+                r.regular_ok,
+                r.atomic_ok.map_or("undecided".to_string(), |b| b.to_string()),
+                r.new_old_inversions,
+                r.writes,
+                r.reads,
+                if r.single_writer { "single writer" } else { "multi-writer" }
+            );
+            (r.atomic_ok == Some(true), list, summary, json!(r))
         }
         "session" => {
             let r = check_sessions(&recorded, &SessionOptions::default());

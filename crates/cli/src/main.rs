@@ -5,6 +5,7 @@
 //! human-readable text or one JSON document (`--json`; headers and progress go to stderr).
 
 mod lin;
+mod shm;
 
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
@@ -56,6 +57,9 @@ enum Command {
     Check(Box<CheckArgs>),
     /// Check a recorded client history (Jepsen EDN or log, synod JSON) for linearizability.
     Lin(Box<lin::LinArgs>),
+    /// Shared memory: run a program under a seeded interleaving, or --check every interleaving
+    /// (safety and wait-freedom); `synod shm list` names the programs.
+    Shm(Box<shm::ShmArgs>),
     /// Explain a topic: the idea, the commands to try, the books to read.
     Learn {
         /// The topic (omit it for the path through all topics).
@@ -151,6 +155,11 @@ struct SimArgs {
     /// End of the diagram's time window.
     #[arg(long, value_parser = parse_duration)]
     svg_to: Option<Duration>,
+    /// Colour the diagram by causality relative to event N (its index in the trace, shown in
+    /// the diagram's tooltips as "event N"): its causal past, its future, and the events concurrent
+    /// with it.
+    #[arg(long, value_name = "N", requires = "svg")]
+    causal: Option<usize>,
     /// Save the clients' history to FILE for `synod lin` (Jepsen EDN; synod JSON if FILE ends
     /// in .json). Only for protocols that serve clients (e.g. abd, raft).
     #[arg(long, value_name = "FILE")]
@@ -435,6 +444,7 @@ fn build_spec(a: &SimArgs, seed: u64) -> Result<SimSpec, LabError> {
         spec.diagram = Some(DiagramWindow {
             from: a.svg_from.map(at),
             to: a.svg_to.map(at),
+            causal: a.causal,
         });
     }
     // Validate the whole configuration before anything runs (e.g. a crash of a node that
@@ -543,12 +553,16 @@ fn cmd_soak(a: SoakArgs) -> Result<ExitCode, LabError> {
     bar.finish();
     let report = report?;
     let elapsed_ms = start.elapsed().as_millis() as u64;
-    // The timing the protocol ran with, when it was its default (not in the header above).
-    let default_timing = match (&a.sim.timing, &report.first_model) {
-        (None, Some(m)) if m.get("timing") != header.get("timing") => {
-            m.get("timing").map(str::to_string)
-        }
-        _ => None,
+    // The fields of the model the protocol really ran with that differ from the header above
+    // (a default timing, links an entry forces, such as FIFO channels for Chandy-Lamport).
+    let differing: Vec<(String, String)> = match &report.first_model {
+        Some(m) => m
+            .fields()
+            .iter()
+            .filter(|(k, v)| k != "seed" && header.get(k) != Some(v.as_str()))
+            .cloned()
+            .collect(),
+        None => Vec::new(),
     };
     if a.sim.json {
         let mut doc = report.to_json();
@@ -557,9 +571,11 @@ fn cmd_soak(a: SoakArgs) -> Result<ExitCode, LabError> {
         doc["threads"] = json!(threads);
         print_json(&doc);
     } else {
-        if let Some(t) = &default_timing {
+        if !differing.is_empty() {
+            let fields: Vec<String> = differing.iter().map(|(k, v)| format!("{k}={v}")).collect();
             println!(
-                "timing: {t} (the protocol's default, seed {})",
+                "ran with: {} (set by the protocol, as in seed {})",
+                fields.join(" "),
                 a.first_seed
             );
         }
@@ -992,6 +1008,7 @@ fn main() -> ExitCode {
         Command::Soak(a) => cmd_soak(*a),
         Command::Check(a) => cmd_check(*a),
         Command::Lin(a) => lin::cmd_lin(*a),
+        Command::Shm(a) => shm::cmd_shm(*a),
         Command::Learn { topic, json } => cmd_learn(topic.as_deref(), json),
     };
     match result {

@@ -15,6 +15,13 @@
 //! too rare for random simulation (0 of 1,000 chaos seeds), so the model checker catches it
 //! instead (`synod check raft-figure8`). With `--chaos` (see [`crate::chaos`]):
 //! `synod soak raft --nodes 5 --chaos --loss 0.05 --dup 0.05 --seeds 1000`.
+//!
+//! The snapshot entries (`chandy-lamport`, `lai-yang`, and the canaries
+//! `chandy-lamport-missing-marker`, `chandy-lamport-reorder`, `naive-clock-snapshot`) run a
+//! bank inside a snapshot layer, n0 initiating a snapshot every 100ms until 60% of the run,
+//! judged by the five snapshot properties. `chandy-lamport` and its missing-marker canary
+//! always run on FIFO channels (their model); the others take the channels from the flags
+//! (reordering by default). Default timing: partially synchronous, GST at a fifth of the run.
 
 use crate::runner::{run_client_protocol, run_protocol, SimReport, SimSpec};
 use crate::workloads::{
@@ -29,6 +36,9 @@ use synod_protocols::election::{self, arrangement, properties as ep, BullyReques
 use synod_protocols::fd::{self, properties as fp, Increase};
 use synod_protocols::link::{self, properties as lp};
 use synod_protocols::register::Abd;
+use synod_protocols::snapshot::{
+    self as snap, properties as sp, Bank, ChandyLamport, LaiYang, Schedule,
+};
 use synod_sim::{Idle, Scripted, Timing};
 
 /// One runnable protocol.
@@ -89,6 +99,7 @@ pub fn protocols() -> Vec<ProtocolEntry> {
     all.extend(election_protocols());
     all.extend(register_protocols());
     all.extend(consensus_protocols());
+    all.extend(snapshot_protocols());
     all
 }
 
@@ -587,6 +598,160 @@ fn link_protocols() -> Vec<ProtocolEntry> {
             },
         },
     ]
+}
+
+/// The snapshot entries' bank: accounts of 1000, a transfer of up to 100 every 10ms on average
+/// per process, until 80% of the run (so everything sent arrives before the end).
+fn snapshot_bank(spec: &SimSpec) -> Bank {
+    Bank::new(
+        1000,
+        Duration::from_millis(10),
+        100,
+        Instant(spec.until.as_nanos() / 10 * 8),
+    )
+}
+
+/// A snapshot every 100ms of local time from 100ms until 60% of the run, at `initiator`
+/// (`None`: every process, the naive clock).
+fn snapshot_schedule(spec: &SimSpec, initiator: Option<NodeId>) -> Schedule {
+    Schedule {
+        initiator,
+        first: Duration::from_millis(100),
+        period: Duration::from_millis(100),
+        stop: Instant(spec.until.as_nanos() / 10 * 6),
+    }
+}
+
+/// The snapshot entries' default timing: partially synchronous, asynchronous (heavy-tailed
+/// delays, much reordering) until GST at a fifth of the run, then delays under 20ms, so every
+/// snapshot can complete by the end.
+fn snapshot_timing(spec: &SimSpec) -> Timing {
+    Timing::PartiallySynchronous {
+        gst: Instant(spec.until.as_nanos() / 5),
+        delta: Duration::from_millis(20),
+    }
+}
+
+/// `spec` with FIFO channels (Chandy-Lamport's model).
+fn fifo(spec: &SimSpec) -> SimSpec {
+    let mut s = spec.clone();
+    s.network.fifo = true;
+    s
+}
+
+fn snapshot_protocols() -> Vec<ProtocolEntry> {
+    vec![
+        ProtocolEntry {
+            name: "chandy-lamport",
+            topic: Topic::Snapshots,
+            summary: "Chandy-Lamport snapshots of a bank over FIFO channels (always FIFO here): markers on every channel, n(n-1) per snapshot; every cut consistent, every total conserved",
+            canary: false,
+            run: |spec| {
+                let bank = snapshot_bank(spec);
+                run_protocol(
+                    "chandy-lamport",
+                    ChandyLamport::new(bank).with_schedule(snapshot_schedule(spec, Some(NodeId(0)))),
+                    &sp::snapshot_properties(bank),
+                    Idle,
+                    &fifo(spec),
+                    snapshot_timing(spec),
+                )
+            },
+        },
+        ProtocolEntry {
+            name: "lai-yang",
+            topic: Topic::Snapshots,
+            summary: "Lai-Yang snapshots of a bank over reordering channels: piggybacked colours, a record before the first red message, per-channel white-message counts",
+            canary: false,
+            run: |spec| {
+                let bank = snapshot_bank(spec);
+                run_protocol(
+                    "lai-yang",
+                    LaiYang::new(bank).with_schedule(snapshot_schedule(spec, Some(NodeId(0)))),
+                    &sp::snapshot_properties(bank),
+                    Idle,
+                    spec,
+                    snapshot_timing(spec),
+                )
+            },
+        },
+        ProtocolEntry {
+            name: "chandy-lamport-missing-marker",
+            topic: Topic::Snapshots,
+            summary: "canary: Chandy-Lamport whose processes skip the marker to their successor and record that channel as empty (money in transit vanishes; cuts go inconsistent)",
+            canary: true,
+            run: |spec| {
+                let bank = snapshot_bank(spec);
+                run_protocol(
+                    "chandy-lamport-missing-marker",
+                    ChandyLamport::canary_missing_marker(bank)
+                        .with_schedule(snapshot_schedule(spec, Some(NodeId(0)))),
+                    &sp::snapshot_properties(bank),
+                    Idle,
+                    &fifo(spec),
+                    snapshot_timing(spec),
+                )
+            },
+        },
+        ProtocolEntry {
+            name: "chandy-lamport-reorder",
+            topic: Topic::Snapshots,
+            summary: "canary: Chandy-Lamport outside its model, over reordering channels (add --fifo to restore it): messages overtake markers, cuts go inconsistent",
+            canary: true,
+            run: |spec| {
+                let bank = snapshot_bank(spec);
+                run_protocol(
+                    "chandy-lamport-reorder",
+                    ChandyLamport::new(bank).with_schedule(snapshot_schedule(spec, Some(NodeId(0)))),
+                    &sp::snapshot_properties(bank),
+                    Idle,
+                    spec,
+                    snapshot_timing(spec),
+                )
+            },
+        },
+        ProtocolEntry {
+            name: "naive-clock-snapshot",
+            topic: Topic::Snapshots,
+            summary: "canary: every process records at local clock time T; clock offsets spread over 0..20ms by default (set your own with --clock): records out of step, cuts inconsistent",
+            canary: true,
+            run: |spec| {
+                let bank = snapshot_bank(spec);
+                let mut s = spec.clone();
+                if s.faults.clocks.is_empty() {
+                    s.faults.clocks = naive_skew(spec.nodes, Duration::from_millis(20));
+                }
+                run_protocol(
+                    "naive-clock-snapshot",
+                    snap::naive_clock(bank, snapshot_schedule(spec, None)),
+                    &sp::snapshot_properties(bank),
+                    Idle,
+                    &s,
+                    snapshot_timing(spec),
+                )
+            },
+        },
+    ]
+}
+
+/// Clock offsets spread evenly over `0..=skew` (node i at `skew·i/(n−1)`).
+pub fn naive_skew(n: usize, skew: Duration) -> Vec<(NodeId, synod_sim::ClockSkew)> {
+    (0..n)
+        .map(|i| {
+            let offset = if n > 1 {
+                Duration(skew.as_nanos() / (n as u64 - 1) * i as u64)
+            } else {
+                Duration::ZERO
+            };
+            (
+                NodeId(i as u32),
+                synod_sim::ClockSkew {
+                    drift_ppm: 0,
+                    offset,
+                },
+            )
+        })
+        .collect()
 }
 
 /// The entry named `name`, or an error listing the names.

@@ -198,16 +198,100 @@ const CONSISTENCY: Page = Page {
     ],
 };
 
+const LOGICAL_TIME: Page = Page {
+    topic: Topic::LogicalTime,
+    question: "Without a global clock, what does \"before\" mean, and how can a process tell?",
+    explanation: &[
+        "In an asynchronous system there is no common clock to stamp events with, yet some events clearly come first: a send comes before its receipt, and each process's events come in its own order. Lamport's happened-before relation is exactly that order and its transitive closure; two events neither of which happened before the other are concurrent. It is a partial order, and it is the only order processes can observe.",
+        "A Lamport clock (one integer per process: tick on every event, on receipt jump past the sender's stamp) respects it: if a happened before b then L(a) < L(b). The converse fails: L(a) < L(b) says nothing when a and b are concurrent, and as n grows most ordered-looking pairs are concurrent. Vector clocks (Fidge, Mattern) keep one entry per process and characterise causality exactly: a happened before b iff V(a) < V(b), at the price of n integers per message, which Charron-Bost showed is necessary in general.",
+        "Clocks in synod are layers a protocol wears without changing it (`Clocked<P, LamportClock>`, `Clocked<P, VectorClock>`), and happened-before is computed from any trace, so a diagram can colour an event's causal past, its future and everything concurrent with it.",
+    ],
+    try_it: &[
+        TryIt { command: "synod experiment lamport-vs-vector", shows: "concurrent pairs that Lamport stamps order anyway (rising with n), and vector clocks with zero false orders at 8n bytes per message" },
+        TryIt { command: "synod sim perfect-link --nodes 3 --messages 2 --until 40ms --seed 3 --svg causal.svg --causal 9", shows: "a space-time diagram coloured by causality around event 9 (a delivery at n0): its past, its future, and the concurrent events" },
+    ],
+    reading: &[
+        Reading { need: "the idea, from the source", read: "Lamport, 'Time, clocks, and the ordering of events in a distributed system' (CACM 1978)", why: "happened-before, the clock condition and a total order from it, in ten pages" },
+        Reading { need: "vector clocks and their limits", read: "Fidge 1988; Mattern 1988; Charron-Bost 1991; Kshemkalyani & Singhal ch. 3", why: "exact causality, and why it needs n entries" },
+        Reading { need: "the formal treatment", read: "Lynch ch. 18; Attiya & Welch ch. 6", why: "logical time as a transformation of executions" },
+    ],
+};
+
+const SHARED_MEMORY: Page = Page {
+    topic: Topic::SharedMemory,
+    question: "What if processes share objects instead of sending messages, and how do the two models relate?",
+    explanation: &[
+        "In the shared-memory model processes communicate through shared objects: each step is one atomic operation on one object (read or write a register, test-and-set, fetch-and-add, enqueue, compare-and-swap). Asynchrony is the scheduler's freedom to interleave steps; a crash is a process that stops taking steps. An algorithm is wait-free if every process finishes within a bounded number of its own steps whatever the others do, including crashing.",
+        "Objects differ in power. Herlihy's consensus number of an object is the largest number of processes that can reach wait-free consensus with it: read/write registers 1, test-and-set, fetch-and-add and queues 2, compare-and-swap infinite. synod's checker explores every interleaving of the textbook protocols and finds the schedule in which the 3-process test-and-set protocol disagrees, and the one in which a read/write protocol waits for ever for a crashed process. That illustrates the hierarchy; it does not prove it.",
+        "Registers themselves come in strengths (Lamport): safe, regular, atomic. Over message passing, ABD emulates an atomic register with majority quorums, so shared-memory algorithms run unchanged on a network with crashes, as long as a majority is up; drop its read write-back and it is only regular (new/old inversions appear). The same register client program runs on a shared register and on ABD, and the same checkers judge both histories.",
+    ],
+    try_it: &[
+        TryIt { command: "synod experiment consensus-number", shows: "which objects solve consensus for how many processes, with the counterexample schedules" },
+        TryIt { command: "synod shm tas-consensus --check --processes 3", shows: "the 8-step schedule in which two losers of a test-and-set disagree" },
+        TryIt { command: "synod shm rw-wait-consensus --check", shows: "a read/write protocol that agrees but is not wait-free: the loop in which a process waits for ever" },
+        TryIt { command: "synod shm register --processes 3 --bursty --seed 4", shows: "the register client program on a shared atomic register, judged linearizable" },
+        TryIt { command: "synod experiment abd", shows: "ABD completes every operation with f < n/2 crashes, blocks with a majority down; minority quorums break atomicity" },
+        TryIt { command: "synod experiment register-semantics", shows: "one-phase reads are regular, not atomic (new/old inversions); write-back reads are atomic" },
+        TryIt { command: "synod check abd", shows: "the ABD register checked exhaustively with two clients" },
+    ],
+    reading: &[
+        Reading { need: "registers and their constructions", read: "Lamport, 'On interprocess communication' (1986); CGR ch. 4; Raynal, Concurrent Programming (registers)", why: "safe, regular, atomic, and how to build each from the weaker" },
+        Reading { need: "consensus numbers", read: "Herlihy, 'Wait-free synchronization' (TOPLAS 1991); Herlihy & Shavit ch. 5; Attiya & Welch ch. 15", why: "the hierarchy, its proofs, and universal constructions" },
+        Reading { need: "shared memory on message passing", read: "Attiya, Bar-Noy & Dolev 1995 (ABD); Lynch ch. 17; Attiya & Welch ch. 10", why: "why a majority is needed and enough" },
+    ],
+};
+
+const SNAPSHOTS: Page = Page {
+    topic: Topic::Snapshots,
+    question: "How do you take a consistent picture of a running system that has no global clock?",
+    explanation: &[
+        "A global snapshot records every process's state and every channel's in-flight messages. Recording each process at the same clock time does not work: clocks are skewed, and a snapshot can then show money received but never sent. What is needed is a consistent cut: if the cut includes a receive, it includes the matching send.",
+        "Chandy and Lamport's algorithm gets one without stopping the system, on FIFO channels: the initiator records its state and sends a marker on every outgoing channel; a process records its state on its first marker and relays markers; a channel's state is what arrives after the receiver recorded and before the marker on that channel. The recorded state may never have existed as such, but it is reachable from the start and can reach the end, so stable properties (termination, deadlock, a conserved total) are detected correctly. Without FIFO channels, Lai and Yang colour messages instead of sending markers.",
+        "synod checks each snapshot against the trace independently of the algorithm's bookkeeping: the cut is consistent, channel states are exactly the messages in flight across it, and a bank's total is conserved. A canary that forgets markers on some channels is caught.",
+    ],
+    try_it: &[
+        TryIt { command: "synod experiment snapshot", shows: "conserved totals: 100% for Chandy-Lamport on FIFO channels and Lai-Yang on reordering ones, less for CL on reordering channels and for clock-time recording with skew" },
+        TryIt { command: "synod soak chandy-lamport --seeds 100", shows: "every snapshot consistent over 100 seeds" },
+        TryIt { command: "synod soak chandy-lamport-missing-marker --seeds 100", shows: "the canary without a marker on every channel: inconsistent or incomplete snapshots" },
+    ],
+    reading: &[
+        Reading { need: "the algorithm and its theorem", read: "Chandy & Lamport, 'Distributed snapshots' (TOCS 1985); Lai & Yang 1987", why: "markers, colours, and what a recorded state means" },
+        Reading { need: "the variants and their uses", read: "Kshemkalyani & Singhal ch. 4; Lynch ch. 19; Tel ch. 10", why: "snapshot algorithms side by side, and stable-property detection" },
+    ],
+};
+
+const QUORUMS: Page = Page {
+    topic: Topic::Quorums,
+    question: "Which sets of servers must an operation contact so that any two operations meet?",
+    explanation: &[
+        "A quorum system is a collection of sets of servers any two of which intersect; that intersection is how a read finds the latest write and how two leaders notice each other. Majorities are the classic system, but not the only one: weighted voting, grids (a row and a column), finite projective planes and trees all intersect with smaller quorums. Read/write quorums need only R + W > N; Byzantine quorums need larger intersections (f+1 with signed data, 2f+1 to outvote forged replies).",
+        "Quorum systems trade load against availability (Naor and Wool): the load is how often the busiest server is used under the best strategy, at least max(1/c, c/n) for smallest quorum size c, and the failure probability F_p is the chance that no quorum is fully alive when servers fail independently with probability p. Majority keeps load near 1/2 but its F_p vanishes as n grows; grids and planes reach load near 1/sqrt(n) but their F_p grows towards 1.",
+    ],
+    try_it: &[
+        TryIt { command: "synod experiment quorum-systems", shows: "quorum size, load and failure probability for majority, grid, projective plane, tree and weighted voting; intersection verified and canaries caught" },
+        TryIt { command: "synod experiment byz-quorums", shows: "masking quorums fail at n = 4f and hold at 4f+1; dissemination quorums at 3f vs 3f+1" },
+    ],
+    reading: &[
+        Reading { need: "the whole subject", read: "Vukolić, Quorum Systems (2012)", why: "the one book on quorums, from intersection to storage and consensus" },
+        Reading { need: "load and availability", read: "Naor & Wool, 'The load, capacity and availability of quorum systems' (1998)", why: "the trade-off and its bounds" },
+        Reading { need: "Byzantine quorums", read: "Malkhi & Reiter, 'Byzantine quorum systems' (1998); CGR ch. 2 and 4", why: "dissemination and masking quorums" },
+    ],
+};
+
 /// Every page, in path order.
 pub fn pages() -> Vec<Page> {
     vec![
         MODELS,
         FAILURES,
+        LOGICAL_TIME,
         LINKS,
         FAILURE_DETECTORS,
         ELECTION,
         CONSENSUS,
+        SHARED_MEMORY,
         CONSISTENCY,
+        SNAPSHOTS,
+        QUORUMS,
     ]
 }
 

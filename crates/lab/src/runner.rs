@@ -43,6 +43,9 @@ pub struct DiagramWindow {
     pub from: Option<Instant>,
     /// End of the window.
     pub to: Option<Instant>,
+    /// Colour the causal past, future and concurrent events of this event (an index into the
+    /// trace's events).
+    pub causal: Option<usize>,
 }
 
 impl SimSpec {
@@ -245,16 +248,25 @@ pub fn run_client_protocol<P: ClientOps>(
 
 /// How a client operation reads in a recorded history: `(function, argument, result)`, the
 /// result `None` if the operation did not complete.
-pub type Describe<P> = fn(
-    &<P as ClientOps>::Input,
-    Option<&<P as ClientOps>::Output>,
-) -> (&'static str, HValue, Option<HValue>);
+pub type Describe<P> = DescribeOp<<P as ClientOps>::Input, <P as ClientOps>::Output>;
+
+/// How an operation with input `I` and output `O` reads in a recorded history (see
+/// [`Describe`]).
+pub type DescribeOp<I, O> = fn(&I, Option<&O>) -> (&'static str, HValue, Option<HValue>);
 
 /// The clients' history of `trace` as a recorded history: invocations and completions in time
 /// order (at equal times invocations first, so that such operations count as concurrent),
 /// virtual nanoseconds kept as wall times.
 pub fn recorded_history<P: ClientOps>(trace: &Trace<P>, describe: Describe<P>) -> Recorded {
-    let history = History::<P::Input, P::Output>::from_trace(trace);
+    recorded_from_history(&History::<P::Input, P::Output>::from_trace(trace), describe)
+}
+
+/// A client history as a recorded history (see [`recorded_history`]), whatever produced it: a
+/// message-passing trace or a shared-memory run.
+pub fn recorded_from_history<I, O>(
+    history: &History<I, O>,
+    describe: DescribeOp<I, O>,
+) -> Recorded {
     let times: Vec<(u64, Option<u64>)> = history
         .ops
         .iter()
@@ -315,6 +327,7 @@ fn run<P: Protocol>(
             title: format!("{name}: {}", out.model),
             from: w.from,
             to: w.to,
+            causal: w.causal,
             ..Default::default()
         };
         synod_viz::lamport::lamport_svg(&out.trace, &opts)

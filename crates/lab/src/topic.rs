@@ -11,6 +11,8 @@ pub enum Topic {
     Models,
     /// Failure models: crash-stop, crash-recovery, omission, Byzantine.
     Failures,
+    /// Logical time: Lamport and vector clocks, happened-before.
+    LogicalTime,
     /// Link abstractions: fair-loss, stubborn, perfect, FIFO.
     Links,
     /// Failure detectors.
@@ -27,13 +29,18 @@ pub enum Topic {
     Replication,
     /// Consistency models.
     Consistency,
+    /// Global snapshots: Chandy-Lamport, Lai-Yang.
+    Snapshots,
+    /// Quorum systems: intersection, load, availability.
+    Quorums,
 }
 
 impl Topic {
     /// Every topic, in path order.
-    pub const ALL: [Topic; 10] = [
+    pub const ALL: [Topic; 13] = [
         Topic::Models,
         Topic::Failures,
+        Topic::LogicalTime,
         Topic::Links,
         Topic::FailureDetectors,
         Topic::Election,
@@ -42,6 +49,8 @@ impl Topic {
         Topic::SharedMemory,
         Topic::Replication,
         Topic::Consistency,
+        Topic::Snapshots,
+        Topic::Quorums,
     ];
 
     /// The kebab-case id used on the command line and in JSON.
@@ -49,6 +58,7 @@ impl Topic {
         match self {
             Topic::Models => "models",
             Topic::Failures => "failures",
+            Topic::LogicalTime => "logical-time",
             Topic::Links => "links",
             Topic::FailureDetectors => "failure-detectors",
             Topic::Election => "election",
@@ -57,6 +67,8 @@ impl Topic {
             Topic::SharedMemory => "shared-memory",
             Topic::Replication => "replication",
             Topic::Consistency => "consistency",
+            Topic::Snapshots => "snapshots",
+            Topic::Quorums => "quorums",
         }
     }
 
@@ -65,6 +77,7 @@ impl Topic {
         match self {
             Topic::Models => "System models",
             Topic::Failures => "Failure models",
+            Topic::LogicalTime => "Logical time",
             Topic::Links => "Links",
             Topic::FailureDetectors => "Failure detectors",
             Topic::Election => "Leader election",
@@ -73,6 +86,8 @@ impl Topic {
             Topic::SharedMemory => "Shared memory",
             Topic::Replication => "Replication",
             Topic::Consistency => "Consistency models",
+            Topic::Snapshots => "Global snapshots",
+            Topic::Quorums => "Quorum systems",
         }
     }
 }

@@ -30,7 +30,7 @@ fn showcases() -> Vec<Showcase> {
                 s.until = secs(4);
                 s.messages = 6;
                 s.network.loss = Ratio::from_ppm(300_000);
-                s.diagram = Some(DiagramWindow { from: None, to: Some(secs(1)) });
+                s.diagram = Some(DiagramWindow { from: None, to: Some(secs(1)), causal: None });
                 s
             },
         },
@@ -46,7 +46,7 @@ fn showcases() -> Vec<Showcase> {
                 s.faults
                     .add_partition_spec("n0,n1|n2@200ms..900ms")
                     .expect("valid partition spec");
-                s.diagram = Some(DiagramWindow { from: None, to: Some(secs(1)) });
+                s.diagram = Some(DiagramWindow { from: None, to: Some(secs(1)), causal: None });
                 s
             },
         },
@@ -71,7 +71,7 @@ fn showcases() -> Vec<Showcase> {
                 s.messages = 8;
                 s.network.loss = Ratio::from_ppm(200_000);
                 s.faults.add_crash_spec("n2@1s").expect("valid crash spec");
-                s.diagram = Some(DiagramWindow { from: Some(Instant(Duration::from_millis(800).as_nanos())), to: Some(secs(2)) });
+                s.diagram = Some(DiagramWindow { from: Some(Instant(Duration::from_millis(800).as_nanos())), to: Some(secs(2)), causal: None });
                 s
             },
         },
@@ -82,7 +82,7 @@ fn showcases() -> Vec<Showcase> {
                 let mut s = SimSpec::new(4, seed);
                 s.until = secs(5);
                 s.faults.add_crash_spec("n3@3s").expect("valid crash spec");
-                s.diagram = Some(DiagramWindow { from: Some(Instant::from_millis(2800)), to: Some(Instant::from_millis(3400)) });
+                s.diagram = Some(DiagramWindow { from: Some(Instant::from_millis(2800)), to: Some(Instant::from_millis(3400)), causal: None });
                 s
             },
         },
@@ -101,7 +101,7 @@ fn showcases() -> Vec<Showcase> {
             spec: |seed| {
                 let mut s = SimSpec::new(8, seed);
                 s.until = secs(1);
-                s.diagram = Some(DiagramWindow { from: None, to: Some(Instant::from_millis(150)) });
+                s.diagram = Some(DiagramWindow { from: None, to: Some(Instant::from_millis(150)), causal: None });
                 s
             },
         },

@@ -10,6 +10,7 @@ use synod_core::{
     Trace, Verdict,
 };
 use synod_protocols::consensus::{MultiPaxos, PaxosRegister, Raft, RaftInd};
+use synod_protocols::register::program::RegisterProgram;
 use synod_protocols::register::{Abd, RegisterOp, RegisterReq, RegisterRet};
 use synod_sim::{Requests, Workload, WorkloadEnv};
 
@@ -373,4 +374,150 @@ pub fn progress_after_faults<P: ClientOps>() -> Property<P> {
             ))
         }
     })
+}
+
+/// Where one client of a [`ProgramClients`] workload sends its operations, and when it starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Placement {
+    /// Servers its reads go to (one drawn at random per operation).
+    pub reads: Vec<NodeId>,
+    /// Servers its writes go to (a single-writer register: the writer).
+    pub writes: Vec<NodeId>,
+    /// When it issues its first operation.
+    pub start: Instant,
+}
+
+/// Runs a [`RegisterProgram`] against a message-passing register service: client `c` (client
+/// id `c + 1`) issues its operations one at a time, each `think` after the previous answer; a
+/// client whose operation is never answered stops there. By default client `c` talks to node
+/// `c mod n` and starts at a random time below `think`; [`ProgramClients::with_placement`]
+/// pins clients to servers and start times. The same program runs on shared memory as
+/// [`synod_protocols::register::program::OnSharedMemory`].
+#[derive(Clone, Debug)]
+pub struct ProgramClients<R> {
+    /// The program.
+    pub program: R,
+    /// Pause between an answer and the client's next operation.
+    pub think: Duration,
+    placement: Option<Vec<Placement>>,
+    n: usize,
+    /// Per client: operations done and the last result.
+    progress: Vec<(u32, Option<RegisterRet>)>,
+    /// Per client: the operation awaiting its answer.
+    pending: Vec<Option<RegisterOp>>,
+}
+
+impl<R: RegisterProgram> ProgramClients<R> {
+    /// `program`'s clients, thinking `think` between operations.
+    pub fn new(program: R, think: Duration) -> ProgramClients<R> {
+        let clients = program.clients();
+        ProgramClients {
+            program,
+            think,
+            placement: None,
+            n: 0,
+            progress: vec![(0, None); clients],
+            pending: vec![None; clients],
+        }
+    }
+
+    /// The same clients, client `c` placed by `placement[c]`.
+    ///
+    /// # Panics
+    /// If `placement` does not give one non-empty placement per client.
+    pub fn with_placement(mut self, placement: Vec<Placement>) -> ProgramClients<R> {
+        assert_eq!(
+            placement.len(),
+            self.progress.len(),
+            "one placement per client"
+        );
+        assert!(
+            placement
+                .iter()
+                .all(|p| !p.reads.is_empty() && !p.writes.is_empty()),
+            "every client needs servers"
+        );
+        self.placement = Some(placement);
+        self
+    }
+
+    /// Operations the clients have completed so far.
+    pub fn completed(&self) -> usize {
+        self.progress.iter().map(|(done, _)| *done as usize).sum()
+    }
+
+    fn issue<P: Protocol<Request = RegisterReq>>(
+        &mut self,
+        c: usize,
+        at: Instant,
+        prng: &mut Prng,
+        out: &mut Requests<P>,
+    ) {
+        let (done, last) = self.progress[c];
+        let Some(op) = self.program.next_op(c, done, last) else {
+            return;
+        };
+        self.pending[c] = Some(op);
+        let node = match &self.placement {
+            None => NodeId((c % self.n.max(1)) as u32),
+            Some(pl) => {
+                let servers = match op {
+                    RegisterOp::Write(_) => &pl[c].writes,
+                    RegisterOp::Read => &pl[c].reads,
+                };
+                servers[prng.below(servers.len() as u64) as usize]
+            }
+        };
+        out.push((at, node, RegisterReq::new(c as u64 + 1, op)));
+    }
+}
+
+impl<P: RegisterService, R: RegisterProgram> Workload<P> for ProgramClients<R> {
+    fn start(&mut self, env: WorkloadEnv, prng: &mut Prng, out: &mut Requests<P>) {
+        self.n = env.n;
+        if env.n == 0 {
+            return;
+        }
+        for c in 0..self.progress.len() {
+            let at = match &self.placement {
+                Some(pl) => pl[c].start,
+                None => Instant(prng.below(self.think.as_nanos().max(1))),
+            };
+            self.issue::<P>(c, at, prng, out);
+        }
+        out.sort_by_key(|(at, node, _)| (*at, *node));
+    }
+
+    fn on_indication(
+        &mut self,
+        now: Instant,
+        _node: NodeId,
+        ind: &P::Indication,
+        prng: &mut Prng,
+        out: &mut Requests<P>,
+    ) {
+        let Some((client, ret)) = P::response(ind) else {
+            return;
+        };
+        let Some(c) = (client as usize)
+            .checked_sub(1)
+            .filter(|&c| c < self.progress.len())
+        else {
+            return;
+        };
+        // only the answer to the outstanding operation counts (not a late or repeated one)
+        let answers = matches!(
+            (self.pending[c], ret),
+            (Some(RegisterOp::Write(_)), RegisterRet::WriteOk)
+                | (Some(RegisterOp::Read), RegisterRet::ReadOk(_))
+        );
+        if !answers {
+            return;
+        }
+        self.pending[c] = None;
+        let slot = &mut self.progress[c];
+        slot.0 += 1;
+        slot.1 = Some(ret);
+        self.issue::<P>(c, now + self.think, prng, out);
+    }
 }

@@ -1,19 +1,26 @@
 //! The experiment registry.
 
+pub mod abd;
 pub mod amnesia;
 pub mod ben_or_rounds;
 pub mod bully;
 pub mod byz_bound;
+pub mod byz_quorums;
+pub mod consensus_number;
 pub mod fd_qos;
 pub mod fd_timeouts;
 pub mod floodset_rounds;
 pub mod flp;
 pub mod gst_sweep;
+pub mod lamport_vs_vector;
 pub mod lcr_vs_hs;
 pub mod link_hierarchy;
 pub mod omega;
 pub mod paxos_duel;
+pub mod quorum_systems;
 pub mod raft_election;
+pub mod register_semantics;
+pub mod snapshot;
 pub mod swim_vs_heartbeat;
 
 use crate::experiment::ExperimentEntry;
@@ -28,6 +35,12 @@ pub fn experiments() -> Vec<ExperimentEntry> {
         run,
     };
     vec![
+        e(
+            "lamport-vs-vector",
+            Topic::LogicalTime,
+            "happened-before vs clocks: Lamport orders concurrent pairs, vector clocks capture causality exactly at n integers per message",
+            lamport_vs_vector::run,
+        ),
         e(
             "link-hierarchy",
             Topic::Links,
@@ -117,6 +130,42 @@ pub fn experiments() -> Vec<ExperimentEntry> {
             Topic::Consensus,
             "FLP executed: a bivalent initial configuration, then a fair run in which every configuration stays bivalent",
             flp::run,
+        ),
+        e(
+            "abd",
+            Topic::SharedMemory,
+            "ABD atomic register over message passing: every operation completes with f < n/2 crashes, none with a majority crashed; minority quorums break atomicity",
+            abd::run,
+        ),
+        e(
+            "register-semantics",
+            Topic::SharedMemory,
+            "safe, regular, atomic: one-phase ABD reads show new/old inversions (regular only), write-back reads none (atomic)",
+            register_semantics::run,
+        ),
+        e(
+            "consensus-number",
+            Topic::SharedMemory,
+            "Herlihy's hierarchy illustrated by exhaustive search: test-and-set and queues solve 2-process consensus, not 3; compare-and-swap solves n",
+            consensus_number::run,
+        ),
+        e(
+            "snapshot",
+            Topic::Snapshots,
+            "Chandy-Lamport over FIFO channels conserves a bank's total in every snapshot; reordering channels and skewed clocks do not, Lai-Yang does",
+            snapshot::run,
+        ),
+        e(
+            "quorum-systems",
+            Topic::Quorums,
+            "majority, grid, projective plane, tree, weighted: quorum size, load and failure probability; no system has both low load and high availability",
+            quorum_systems::run,
+        ),
+        e(
+            "byz-quorums",
+            Topic::Quorums,
+            "Byzantine quorums by exhaustive check: masking quorums fail at n = 4f and work at n = 4f+1; dissemination (signed) at 3f vs 3f+1",
+            byz_quorums::run,
         ),
     ]
 }
