@@ -22,7 +22,7 @@
 //!
 //! Clients are a `RegisterProgram` (`WritersReaders`: the same program `synod shm register`
 //! runs on a shared register) placed on servers by the lab's `ProgramClients` workload. The
-//! helpers of this file ([`run_abd`], [`Totals`]) also serve `register-semantics`.
+//! helpers of this file (`run_abd`, `Totals`) also serve `register-semantics`.
 
 use crate::experiment::{columns, Claim, ClaimVerdict, ExpOptions, ExperimentReport, Progress};
 use crate::measure::{run_full, run_seed};
