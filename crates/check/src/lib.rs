@@ -19,6 +19,7 @@
 #![warn(missing_docs)]
 
 pub mod fpset;
+mod graph;
 pub mod liveness;
 pub mod model;
 pub mod props;

@@ -156,70 +156,21 @@ fn explore<P: Protocol>(
     Some(g)
 }
 
-/// Strongly connected components of the subgraph induced by `nodes` (iterative Tarjan), each
-/// sorted, listed by their smallest state.
+/// Strongly connected components of the subgraph induced by `nodes`, each sorted, listed by
+/// their smallest state.
 fn components(g: &Graph, nodes: &[u32]) -> Vec<Vec<u32>> {
-    const NONE: u32 = u32::MAX;
-    let n = g.edges.len();
-    let mut member = vec![false; n];
+    let mut member = vec![false; g.edges.len()];
     for &v in nodes {
         member[v as usize] = true;
     }
-    let mut idx = vec![NONE; n];
-    let mut low = vec![0u32; n];
-    let mut on_stack = vec![false; n];
-    let mut stack: Vec<u32> = Vec::new();
-    let mut out = Vec::new();
-    let mut counter = 0u32;
-    for &root in nodes {
-        if idx[root as usize] != NONE {
-            continue;
-        }
-        // (node, next edge to look at)
-        let mut call: Vec<(u32, usize)> = vec![(root, 0)];
-        idx[root as usize] = counter;
-        low[root as usize] = counter;
-        counter += 1;
-        stack.push(root);
-        on_stack[root as usize] = true;
-        while let Some(&mut (v, ref mut e)) = call.last_mut() {
-            let edges = &g.edges[v as usize];
-            if *e < edges.len() {
-                let w = edges[*e].0;
-                *e += 1;
-                if !member[w as usize] {
-                    continue;
-                }
-                if idx[w as usize] == NONE {
-                    idx[w as usize] = counter;
-                    low[w as usize] = counter;
-                    counter += 1;
-                    stack.push(w);
-                    on_stack[w as usize] = true;
-                    call.push((w, 0));
-                } else if on_stack[w as usize] {
-                    low[v as usize] = low[v as usize].min(idx[w as usize]);
-                }
-                continue;
-            }
-            call.pop();
-            if let Some(&(u, _)) = call.last() {
-                low[u as usize] = low[u as usize].min(low[v as usize]);
-            }
-            if low[v as usize] == idx[v as usize] {
-                let mut c = Vec::new();
-                loop {
-                    let w = stack.pop().expect("Tarjan stack");
-                    on_stack[w as usize] = false;
-                    c.push(w);
-                    if w == v {
-                        break;
-                    }
-                }
-                c.sort_unstable();
-                out.push(c);
-            }
-        }
+    let mut out = crate::graph::tarjan(
+        &g.edges,
+        nodes.iter().copied(),
+        |v| member[v as usize],
+        |e| e.0,
+    );
+    for c in &mut out {
+        c.sort_unstable();
     }
     out.sort_unstable_by_key(|c| c[0]);
     out

@@ -432,64 +432,15 @@ fn wait_freedom<P: Program>(program: &P, graph: &Graph, p: usize) -> WaitFreedom
     WaitFreedom::WaitFree { bound }
 }
 
-/// Strongly connected components of the subgraph of states where `live` holds (iterative
-/// Tarjan); other states get `u32::MAX`. Components are numbered in reverse topological order.
+/// Strongly connected components of the subgraph of states where `live` holds, as a
+/// component number per state (`u32::MAX` outside), numbered in reverse topological order.
 fn sccs(graph: &Graph, live: &dyn Fn(u32) -> bool) -> Vec<u32> {
     let n = graph.edges.len();
-    const NONE: u32 = u32::MAX;
-    let mut index = vec![NONE; n];
-    let mut low = vec![0u32; n];
-    let mut on_stack = vec![false; n];
-    let mut comp = vec![NONE; n];
-    let mut stack: Vec<u32> = Vec::new();
-    let mut next_index = 0u32;
-    let mut next_comp = 0u32;
-    for root in 0..n as u32 {
-        if !live(root) || index[root as usize] != NONE {
-            continue;
-        }
-        // (state, next edge to look at)
-        let mut work: Vec<(u32, usize)> = vec![(root, 0)];
-        index[root as usize] = next_index;
-        low[root as usize] = next_index;
-        next_index += 1;
-        stack.push(root);
-        on_stack[root as usize] = true;
-        while let Some(&mut (v, ref mut i)) = work.last_mut() {
-            let edges = &graph.edges[v as usize];
-            if *i < edges.len() {
-                let (w, _) = edges[*i];
-                *i += 1;
-                if !live(w) {
-                    continue;
-                }
-                if index[w as usize] == NONE {
-                    index[w as usize] = next_index;
-                    low[w as usize] = next_index;
-                    next_index += 1;
-                    stack.push(w);
-                    on_stack[w as usize] = true;
-                    work.push((w, 0));
-                } else if on_stack[w as usize] {
-                    low[v as usize] = low[v as usize].min(index[w as usize]);
-                }
-            } else {
-                work.pop();
-                if let Some(&(u, _)) = work.last() {
-                    low[u as usize] = low[u as usize].min(low[v as usize]);
-                }
-                if low[v as usize] == index[v as usize] {
-                    loop {
-                        let w = stack.pop().expect("v is on the stack");
-                        on_stack[w as usize] = false;
-                        comp[w as usize] = next_comp;
-                        if w == v {
-                            break;
-                        }
-                    }
-                    next_comp += 1;
-                }
-            }
+    let mut comp = vec![u32::MAX; n];
+    let comps = crate::graph::tarjan(&graph.edges, 0..n as u32, live, |e| e.0);
+    for (c, members) in comps.iter().enumerate() {
+        for &s in members {
+            comp[s as usize] = c as u32;
         }
     }
     comp
