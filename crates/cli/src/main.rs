@@ -338,8 +338,13 @@ fn cmd_list(json: bool) -> Result<ExitCode, LabError> {
     let protos = protocols();
     let exps = experiments();
     let models = synod_lab::checks::check_entries();
+    let shm = synod_lab::shm::shm_programs();
     if json {
         print_json(&json!({
+            "shm_programs": shm.iter().map(|e| json!({
+                "name": e.name, "topic": Topic::SharedMemory.id(), "summary": e.summary,
+                "processes": e.default_processes,
+            })).collect::<Vec<_>>(),
             "models": models.iter().map(|m| json!({
                 "name": m.name, "topic": m.topic.id(), "summary": m.summary,
             })).collect::<Vec<_>>(),
@@ -356,7 +361,8 @@ fn cmd_list(json: bool) -> Result<ExitCode, LabError> {
         let ps: Vec<_> = protos.iter().filter(|p| p.topic == t).collect();
         let es: Vec<_> = exps.iter().filter(|e| e.topic == t).collect();
         let ms: Vec<_> = models.iter().filter(|m| m.topic == t).collect();
-        if ps.is_empty() && es.is_empty() && ms.is_empty() {
+        let shared: &[synod_lab::shm::ShmEntry] = if t == Topic::SharedMemory { &shm } else { &[] };
+        if ps.is_empty() && es.is_empty() && ms.is_empty() && shared.is_empty() {
             continue;
         }
         println!("{} ({})", t.title(), t.id());
@@ -368,6 +374,9 @@ fn cmd_list(json: bool) -> Result<ExitCode, LabError> {
         }
         for m in ms {
             println!("  check       {:<24} {}", m.name, m.summary);
+        }
+        for e in shared {
+            println!("  shm         {:<24} {}", e.name, e.summary);
         }
         println!();
     }

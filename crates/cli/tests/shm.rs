@@ -154,3 +154,26 @@ fn mistakes_get_one_line() {
     user_error(&synod(&["shm", "tas-consensus", "--crash", "5@1"]));
     assert!(synod(&["shm", "list"]).status.success());
 }
+
+#[test]
+fn synod_list_names_every_shared_memory_program_and_each_one_runs() {
+    let out = synod(&["list", "--json"]);
+    assert!(out.status.success());
+    let j = doc(&out);
+    let programs = j["shm_programs"].as_array().expect("shm_programs");
+    assert!(programs.len() >= 7);
+    for p in programs {
+        let name = p["name"].as_str().unwrap();
+        let run = synod(&["shm", name, "--json"]);
+        // a verdict (0 holds, 1 violated: rw-min disagrees on some seeds), never a usage error
+        assert!(
+            matches!(run.status.code(), Some(0 | 1)),
+            "{name}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        assert!(
+            doc(&run)["steps"].as_array().is_some_and(|s| !s.is_empty()),
+            "{name}"
+        );
+    }
+}
