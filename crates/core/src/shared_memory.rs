@@ -372,11 +372,11 @@ impl<Op: Debug, Ret: Debug, Out: Debug> fmt::Display for ShmStep<Op, Ret, Out> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ShmStep::Access { p, object, op, ret } => {
-                write!(f, "p{p}: {op:?} on object {object} -> {ret:?}")
+                write!(f, "p{p}  {op:?} on object {object} -> {ret:?}")
             }
-            ShmStep::Emit { p, out } => write!(f, "p{p}: emits {out:?}"),
-            ShmStep::Halt { p } => write!(f, "p{p}: halts"),
-            ShmStep::Crash { p } => write!(f, "p{p}: crashes"),
+            ShmStep::Emit { p, out } => write!(f, "p{p}  output {out:?}"),
+            ShmStep::Halt { p } => write!(f, "p{p}  halts"),
+            ShmStep::Crash { p } => write!(f, "p{p}  CRASHES"),
         }
     }
 }

@@ -9,7 +9,7 @@ use crate::registers::{linearizable, shared_memory_history};
 use crate::LabError;
 use serde_json::{json, Value};
 use synod_check::shared_memory::{explore, ShmOptions, ShmProperty, ShmState, WaitFreedom};
-use synod_core::shared_memory::{Program, ShmStep, StepOf};
+use synod_core::shared_memory::Program;
 use synod_core::ModelHeader;
 use synod_protocols::register::program::{OnSharedMemory, WritersReaders};
 use synod_protocols::shared_memory::{agreement, integrity, validity, Consensus, Via};
@@ -171,17 +171,6 @@ pub struct ShmSimReport {
     pub properties: Vec<Judged>,
 }
 
-fn step_text<P: Program>(s: &StepOf<P>) -> String {
-    match s {
-        ShmStep::Access { p, object, op, ret } => {
-            format!("p{p}  {op:?} on object {object} -> {ret:?}")
-        }
-        ShmStep::Emit { p, out } => format!("p{p}  output {out:?}"),
-        ShmStep::Halt { p } => format!("p{p}  halts"),
-        ShmStep::Crash { p } => format!("p{p}  CRASHES"),
-    }
-}
-
 fn sim_config(spec: &ShmSpec) -> ShmSimConfig {
     let mut cfg = ShmSimConfig::new(spec.seed);
     cfg.max_steps = 10_000;
@@ -216,7 +205,7 @@ fn simulate_program<P: Program>(
     ShmSimReport {
         program: name.to_string(),
         model: cfg.model(program.processes()),
-        steps: run.steps.iter().map(step_text::<P>).collect(),
+        steps: run.steps.iter().map(ToString::to_string).collect(),
         processes: (0..program.processes())
             .map(|p| {
                 let ended = if run.halted[p] {
@@ -340,7 +329,7 @@ fn check_program<P: Program>(
             out.violations.push((
                 v.property.clone(),
                 format!("{label}{}", v.message),
-                v.schedule.steps.iter().map(step_text::<P>).collect(),
+                v.schedule.steps.iter().map(ToString::to_string).collect(),
             ));
         }
     }
@@ -352,8 +341,8 @@ fn check_program<P: Program>(
             (WaitFreedom::WaitFree { bound }, Ok(b)) => *b = (*b).max(*bound),
             (WaitFreedom::Not { stem, cycle }, slot @ Ok(_)) => {
                 *slot = Err((
-                    stem.steps.iter().map(step_text::<P>).collect(),
-                    cycle.steps.iter().map(step_text::<P>).collect(),
+                    stem.steps.iter().map(ToString::to_string).collect(),
+                    cycle.steps.iter().map(ToString::to_string).collect(),
                 ))
             }
             _ => {}

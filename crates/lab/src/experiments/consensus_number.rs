@@ -20,7 +20,7 @@ use serde_json::json;
 use synod_check::shared_memory::{
     explore, ShmOptions, ShmProperty, ShmReport, ShmState, WaitFreedom,
 };
-use synod_core::shared_memory::{Program, ShmStep};
+use synod_core::shared_memory::Program;
 use synod_core::ModelHeader;
 use synod_protocols::shared_memory::{agreement, integrity, validity, Consensus, RwProtocol, Via};
 
@@ -33,15 +33,11 @@ struct Outcome {
     wait_free: Result<usize, String>,
 }
 
+/// A schedule on one line.
 fn schedule_text<P: Program>(steps: &[synod_core::shared_memory::StepOf<P>]) -> String {
     steps
         .iter()
-        .map(|s| match s {
-            ShmStep::Access { p, op, ret, object } => format!("p{p} {op:?}@{object}→{ret:?}"),
-            ShmStep::Emit { p, out } => format!("p{p} emits {out:?}"),
-            ShmStep::Halt { p } => format!("p{p} halts"),
-            ShmStep::Crash { p } => format!("p{p} crashes"),
-        })
+        .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("; ")
 }
