@@ -13,7 +13,7 @@ pub type ClientId = u64;
 /// A protocol whose requests and indications carry client operations.
 pub trait ClientOps: Protocol {
     /// An operation's input, e.g. `Write(3)`, `Read`, `Cas(1, 2)`.
-    type Input: Clone + std::fmt::Debug;
+    type Input: Clone + std::fmt::Debug + PartialEq;
     /// An operation's output, e.g. `Ok`, `ReadOk(Some(3))`, `CasFailed`.
     type Output: Clone + std::fmt::Debug;
 
@@ -47,9 +47,11 @@ pub struct History<I, O> {
     pub ops: Vec<Op<I, O>>,
 }
 
-impl<I: Clone + std::fmt::Debug, O: Clone + std::fmt::Debug> History<I, O> {
+impl<I: Clone + std::fmt::Debug + PartialEq, O: Clone + std::fmt::Debug> History<I, O> {
     /// Pairs each client's invocations with its responses, in order (a client has at most one
-    /// operation outstanding; a response with no open invocation is ignored).
+    /// operation outstanding; a response with no open invocation is ignored). A client that
+    /// sends the operation it is waiting for again (a retry, e.g. after a redirect to the
+    /// leader) continues that operation: it was invoked at its first request.
     pub fn from_trace<P>(trace: &Trace<P>) -> History<I, O>
     where
         P: ClientOps<Input = I, Output = O>,
@@ -61,6 +63,9 @@ impl<I: Clone + std::fmt::Debug, O: Clone + std::fmt::Debug> History<I, O> {
             match &e.kind {
                 EventKind::Request { node, req } => {
                     if let Some((client, input)) = P::invocation(req) {
+                        if open.get(&client).is_some_and(|&i| ops[i].input == input) {
+                            continue; // a retry of the open operation
+                        }
                         open.insert(client, ops.len());
                         ops.push(Op {
                             client,

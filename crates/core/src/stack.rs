@@ -164,3 +164,22 @@ where
         self.lower.invariants(&s.lower);
     }
 }
+
+/// A stack serves the upper protocol's clients: its requests and indications are the upper
+/// protocol's, so are its client operations (e.g. a register over retransmitting links).
+impl<U, L> crate::ClientOps for Stack<U, L>
+where
+    U: crate::ClientOps,
+    L: Protocol<Request = LinkSend<U::Msg>, Indication = LinkDeliver<U::Msg>>,
+{
+    type Input = U::Input;
+    type Output = U::Output;
+
+    fn invocation(req: &U::Request) -> Option<(crate::ClientId, U::Input)> {
+        U::invocation(req)
+    }
+
+    fn response(ind: &U::Indication) -> Option<(crate::ClientId, U::Output)> {
+        U::response(ind)
+    }
+}

@@ -166,6 +166,8 @@ enum Pending<P: Protocol> {
         node: NodeId,
     },
     Note(String),
+    /// A wake-up the workload asked for ([`Workload::poll_wake`]).
+    Wake,
 }
 
 struct Node<P: Protocol> {
@@ -362,13 +364,8 @@ impl<P: Protocol> Simulation<P> {
         };
         let mut reqs = Vec::new();
         self.workload.start(env, &mut self.workload_prng, &mut reqs);
-        for (at, node, req) in reqs {
-            assert!(
-                node.index() < self.cfg.n,
-                "workload sent a request to {node}"
-            );
-            self.queue.push(at, Pending::Request { node, req });
-        }
+        self.new_requests = reqs;
+        self.schedule_workload();
         for i in 0..self.cfg.n {
             let id = NodeId(i as u32);
             // A node whose crash is scheduled at time zero is initially dead: it never starts.
@@ -552,6 +549,11 @@ impl<P: Protocol> Simulation<P> {
                 self.step_node(node.index(), Input::Recover);
             }
             Pending::Note(note) => self.record(EventKind::Network { note }),
+            Pending::Wake => {
+                self.workload
+                    .on_wake(self.now, &mut self.workload_prng, &mut self.new_requests);
+                self.schedule_workload();
+            }
         }
     }
 
@@ -629,13 +631,19 @@ impl<P: Protocol> Simulation<P> {
         if partial {
             self.crash(id);
         }
-        if !self.new_requests.is_empty() {
-            let reqs = std::mem::take(&mut self.new_requests);
-            for (at, node, req) in reqs {
-                assert!(node.index() < n, "workload sent a request to {node}");
-                self.queue
-                    .push(at.max(self.now), Pending::Request { node, req });
-            }
+        self.schedule_workload();
+    }
+
+    /// Queues the requests and wake-ups the workload made in its last call.
+    fn schedule_workload(&mut self) {
+        let n = self.cfg.n;
+        for (at, node, req) in std::mem::take(&mut self.new_requests) {
+            assert!(node.index() < n, "workload sent a request to {node}");
+            self.queue
+                .push(at.max(self.now), Pending::Request { node, req });
+        }
+        while let Some(at) = self.workload.poll_wake() {
+            self.queue.push(at.max(self.now), Pending::Wake);
         }
     }
 

@@ -31,6 +31,19 @@ pub trait Workload<P: Protocol> {
         _out: &mut Requests<P>,
     ) {
     }
+
+    /// A time at which the workload wants [`on_wake`](Workload::on_wake) called, e.g. a
+    /// client's deadline for an answer. The simulator polls it after every call into the
+    /// workload until it answers `None`; each time returned gets one `on_wake` call (times in
+    /// the past are treated as now). Wake-ups are the workload's own business: they are not
+    /// trace events. The default never wakes.
+    fn poll_wake(&mut self) -> Option<Instant> {
+        None
+    }
+
+    /// A wake-up asked for through [`poll_wake`](Workload::poll_wake) is due; may schedule
+    /// more requests (at `now` or later).
+    fn on_wake(&mut self, _now: Instant, _prng: &mut Prng, _out: &mut Requests<P>) {}
 }
 
 /// No requests at all (protocols that act on their own, e.g. heartbeats).
