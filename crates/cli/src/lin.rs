@@ -30,7 +30,9 @@ pub struct LinArgs {
     /// set-full-linearizable (stale reads are errors too), counter-bounds, session
     /// (read-your-writes, monotonic reads and writes, writes-follow-reads), register-semantics
     /// (Lamport's safe / regular / atomic levels of a read/write register history with unique
-    /// written values, and its new/old inversions).
+    /// written values, and its new/old inversions), causal, causal-memory, causal-convergence
+    /// (CC / CM / CCv by Bouajjani et al.'s bad patterns; read/write histories with unique
+    /// values per key).
     #[arg(long, default_value = "linearizable")]
     pub consistency: String,
     /// Give up after this long and answer "unknown" with partial results (e.g. 10s, 500ms, 2m).
@@ -259,16 +261,19 @@ fn print_report_text(
 }
 
 /// The `--consistency` values served by the workload checkers (no `--model`).
-const WORKLOAD_CHECKS: [&str; 5] = [
+const WORKLOAD_CHECKS: [&str; 8] = [
     "set-full",
     "set-full-linearizable",
     "counter-bounds",
     "session",
     "register-semantics",
+    "causal",
+    "causal-memory",
+    "causal-convergence",
 ];
 
 /// `synod lin FILE --consistency set-full|set-full-linearizable|counter-bounds|session|
-/// register-semantics`.
+/// register-semantics|causal|causal-memory|causal-convergence`.
 fn cmd_workload_check(a: &LinArgs) -> Result<ExitCode, LabError> {
     use synod_consistency::checkers::{
         check_counter, check_sessions, check_set_full, CounterOptions, SessionOptions,
@@ -291,6 +296,19 @@ fn cmd_workload_check(a: &LinArgs) -> Result<ExitCode, LabError> {
                 .map(|x| (x.to_string(), x.ops()))
                 .collect();
             (r.valid, list, r.to_string(), json!(r))
+        }
+        level @ ("causal" | "causal-memory" | "causal-convergence") => {
+            use synod_consistency::checkers::causal::{check_causal, CausalLevel, CausalOptions};
+            let level = CausalLevel::from_name(level).expect("a causal level name");
+            let r = check_causal(&recorded, &CausalOptions::default())
+                .map_err(|e| LabError::new(format!("{}: {e}", a.file.display())))?;
+            let list = r
+                .verdict(level)
+                .violation
+                .iter()
+                .map(|v| (v.to_string(), v.ops.clone()))
+                .collect();
+            (r.holds(level), list, r.to_string(), json!(r))
         }
         "register-semantics" => {
             use synod_consistency::checkers::register_semantics::{

@@ -16,6 +16,7 @@
 //! | [`check_counter`] | `add` a signed delta, `read` the total | `jepsen.checker/counter` |
 //! | [`check_sessions`] | `read`, `write`, `cas` on registers or keys | (none; Terry et al.) |
 //! | [`register_semantics::check_recorded_register_semantics`] | `read`, `write` of unique values on one register | (none; Lamport's safe / regular / atomic, new/old inversions) |
+//! | [`causal::check_causal`] | `read`, `write` of unique values per key | (none; Bouajjani et al.'s CC / CM / CCv bad patterns) |
 //!
 //! ## Time
 //!
@@ -166,6 +167,7 @@
 //! assert_eq!(report.anomalies[0].to_string(), "read op 1 returned 1, outside [2, 2]");
 //! ```
 
+pub mod causal;
 mod counter_bounds;
 pub mod register_semantics;
 mod session;
