@@ -175,6 +175,51 @@ const CONSENSUS: Page = Page {
     ],
 };
 
+const BROADCAST: Page = Page {
+    topic: Topic::Broadcast,
+    question: "How does one message reach everybody, and in what order, when senders crash?",
+    explanation: &[
+        "Broadcast is a ladder of abstractions, each adding one property to the rung below (Cachin, Guerraoui & Rodrigues, ch. 3). Best-effort broadcast promises delivery only if the sender stays up: a sender that crashes midway leaves some processes with the message and others without. Reliable broadcast adds agreement (if a correct process delivers m, every correct process does), by relaying: eagerly (everyone relays on first delivery, n squared messages) or lazily (relay only when a perfect failure detector says the sender crashed, n messages without crashes). Uniform reliable broadcast also binds the processes that crash: nobody delivers before the message is safe, after all (with a perfect detector) or a majority (no detector, n > 2f) have acknowledged it.",
+        "Ordering is a separate axis. FIFO delivers each sender's messages in the order sent; causal delivers a message only after everything that happened before its broadcast (vector clocks, or piggybacking the causal past); total order makes every process deliver all messages in the same order. FIFO and causal broadcast are implementable in the asynchronous model with crashes. Total-order broadcast is not: it is equivalent to consensus (Chandra and Toueg), consensus from total order by deciding the first message delivered, total order from consensus by agreeing on one batch per instance. So FLP forbids it too, and a replicated log is total-order broadcast.",
+        "synod judges every algorithm by the same property checks over its trace, so the hierarchy becomes a table of violation counts, and gossip (probabilistic broadcast) shows what you get for O(log n) messages per process.",
+    ],
+    try_it: &[
+        TryIt { command: "synod experiment broadcast-hierarchy", shows: "the sender crashes midway: beb loses agreement, reliable broadcast is not uniform, uniform broadcast costs acknowledgements" },
+        TryIt { command: "synod experiment broadcast-orders", shows: "one workload under FIFO, causal and total order: which delivery orders each permits" },
+        TryIt { command: "synod experiment tob-consensus", shows: "total-order broadcast from consensus and consensus from total-order broadcast, checked both ways" },
+        TryIt { command: "synod soak eager-rb --seeds 100", shows: "agreement on every seed, crashes included" },
+    ],
+    reading: &[
+        Reading { need: "the abstractions and their algorithms", read: "CGR ch. 3 (best-effort, reliable, uniform, FIFO, causal, probabilistic) and ch. 6 (total order)", why: "one module per property, with the exact algorithms run here" },
+        Reading { need: "total order equals consensus", read: "Chandra & Toueg 1996 (JACM); Défago, Schiper & Urbán, 'Total order broadcast and multicast algorithms' (ACM CSUR 2004); DDIA ch. 9", why: "the reduction both ways, and the families of total-order algorithms" },
+        Reading { need: "ordering with clocks", read: "Kshemkalyani & Singhal ch. 6; Attiya & Welch ch. 8", why: "causal and total ordering from logical and vector clocks" },
+    ],
+};
+
+const REPLICATION: Page = Page {
+    topic: Topic::Replication,
+    question: "How do copies of data stay useful when machines and networks fail, and what does each way cost?",
+    explanation: &[
+        "Replication keeps copies of state on several machines for availability and fault tolerance; the schemes differ in who orders updates and how many copies must answer. Primary-backup lets one primary order updates and forward them to its backups; it needs f+1 replicas but a perfect failure detector: with a detector that can be wrong (a partition, a long pause) the backups install a second primary and the brain splits, unless the primary holds a lease that a new one waits out. Chain replication sends updates in at the head and reads to the tail, so a read sees only fully replicated writes; a master reconfigures the chain around failures.",
+        "State machine replication makes deterministic replicas execute the same commands in the same order, ordered by consensus (Multi-Paxos, Raft): 2f+1 replicas survive f crashes and the store is linearizable, but the minority side of a partition cannot serve (CAP). Dynamo-style quorum replication writes to W and reads from R of N replicas: R + W > N makes every read quorum meet the last write quorum, so reads are not stale, but concurrent operations are still not linearizable unless reads write back; sloppy quorums trade that guarantee for availability. CRDTs give up ordering altogether: replicas accept updates locally and merge states with a join that is commutative, associative and idempotent, so they converge once they have seen the same updates (strong eventual consistency).",
+        "synod runs each scheme as a register store under the same clients and checks the clients' history with the same checkers (linearizable, sequential, causal, regular) and the replicas for convergence, so 'the consistency each gives' is measured, not quoted.",
+    ],
+    try_it: &[
+        TryIt { command: "synod experiment replication-compare", shows: "every scheme under one partition: the consistency it keeps, availability on each side, latency and messages per operation" },
+        TryIt { command: "synod experiment quorum-rw", shows: "N = 3: stale reads with R + W <= N, falling with time since the write; none with R + W > N" },
+        TryIt { command: "synod experiment split-brain", shows: "primary-backup failover with a perfect detector, an eventually perfect one (split brain) and leases" },
+        TryIt { command: "synod experiment chain-vs-pb", shows: "chain length vs update latency and messages per update" },
+        TryIt { command: "synod experiment crdt-convergence", shows: "replicas diverge during a partition and converge after it; a naive counter under duplication does not" },
+        TryIt { command: "synod soak chain --chaos --loss 0.05 --dup 0.05 --seeds 100", shows: "chain replication linearizable under crashes, recoveries, partitions, loss and duplication, seed after seed" },
+        TryIt { command: "synod soak crdt-orset --seeds 100", shows: "an OR-set converges to its add-wins specification after every healed partition" },
+    ],
+    reading: &[
+        Reading { need: "the schemes side by side", read: "Charron-Bost, Pedone & Schiper (eds.), Replication: Theory and Practice (van Renesse & Guerraoui on primary-backup, chain and SMR; Schneider & Zhou)", why: "the specialist volume; one chapter per family" },
+        Reading { need: "what engineers meet in databases", read: "Kleppmann, DDIA ch. 5 (leaders, leaderless, R + W > N, sloppy quorums, version vectors) and ch. 9", why: "the practitioner's map, with the failure stories" },
+        Reading { need: "the original papers", read: "Schneider 1990 (state machines); van Renesse & Schneider 2004 (chain); DeCandia et al. 2007 (Dynamo); Shapiro et al. 2011 (CRDTs); Bailis et al. 2012 (PBS)", why: "each scheme's guarantees in its authors' words" },
+    ],
+};
+
 const CONSISTENCY: Page = Page {
     topic: Topic::Consistency,
     question: "What may clients of a replicated object observe, and how do we check a real history?",
@@ -186,6 +231,7 @@ const CONSISTENCY: Page = Page {
     try_it: &[
         TryIt { command: "synod sim abd --nodes 3 --messages 10 --until 1s --seed 8 --history abd.edn", shows: "ABD's clients write and read; the run is judged linearizable and its history saved in Jepsen EDN" },
         TryIt { command: "synod lin abd.edn --model register --html abd.html", shows: "the saved history checked again from the file, with a timeline of every operation" },
+        TryIt { command: "synod lin abd.edn --consistency causal", shows: "the same history against causal consistency (CC, causal memory, causal convergence) by bad patterns: what weaker stores promise" },
         TryIt { command: "synod soak abd-no-write-back --nodes 3 --messages 10 --until 1s --seeds 200", shows: "reads without write-back: some seeds show a new/old inversion, so the history is not linearizable" },
         TryIt { command: "synod sim abd-no-write-back --nodes 3 --messages 10 --until 1s --seed 8 --history inversion.edn", shows: "one such run, saved" },
         TryIt { command: "synod lin inversion.edn --model register", shows: "the violation explained: the read that nothing can justify, its line, and what a legal order would return" },
@@ -288,7 +334,9 @@ pub fn pages() -> Vec<Page> {
         FAILURE_DETECTORS,
         ELECTION,
         CONSENSUS,
+        BROADCAST,
         SHARED_MEMORY,
+        REPLICATION,
         CONSISTENCY,
         SNAPSHOTS,
         QUORUMS,

@@ -106,6 +106,15 @@ impl RegisterService for PaxosRegister {}
 /// ABD serves every request (queued while its coordinator is busy): nothing is turned away.
 impl RegisterService for Abd {}
 
+/// ABD over a retransmitting link layer serves every request too.
+impl<L> RegisterService for synod_core::Stack<Abd, L> where
+    L: Protocol<
+        Request = LinkSend<synod_protocols::register::AbdMsg>,
+        Indication = synod_core::LinkDeliver<synod_protocols::register::AbdMsg>,
+    >
+{
+}
+
 /// A register operation as a recorded history reads it: `:write v` / `:read` with its value
 /// (`nil` for the empty register), for `synod sim --history`.
 pub fn describe_register(
@@ -519,5 +528,267 @@ impl<P: RegisterService, R: RegisterProgram> Workload<P> for ProgramClients<R> {
         slot.0 += 1;
         slot.1 = Some(ret);
         self.issue::<P>(c, now + self.think, prng, out);
+    }
+}
+
+/// Client ids of one [`SessionClients`] client are `c + 1 + k × SESSION_STRIDE` for its k-th
+/// incarnation (a client that gives up on an operation goes on under a new id).
+pub const SESSION_STRIDE: u64 = 10_000;
+
+/// The first client id of the final reads of [`SessionClients::with_final_reads`] (one per
+/// node: `FINAL_READS + node`).
+pub const FINAL_READS: u64 = 9_000_000;
+
+/// One client of [`SessionClients`].
+#[derive(Clone, Debug, Default)]
+struct Session {
+    incarnation: u64,
+    writes: u64,
+    /// The outstanding request, its deadline and how often it was redirected.
+    pending: Option<(RegisterReq, Instant, u32)>,
+}
+
+/// Clients with a home server each, to compare replicated stores under one workload. Client
+/// `c` talks to server `c mod n` (its session) until [`SessionClients::with_homes`] says
+/// otherwise; each operation is a write of a fresh value (with probability
+/// `write_percent`%) or a read, the next one `think` after the answer. An operation that is
+/// not answered within `timeout` is abandoned: it stays incomplete in the history (it may or
+/// may not have taken effect, like Jepsen's `:info`) and the client goes on under a new client
+/// id ([`SESSION_STRIDE`]), as Jepsen does with a process that timed out, so one unavailable
+/// server does not stop the measurement. A request turned away with a redirect
+/// ([`RegisterService::redirect`]) is retried after 10 ms at the server named, within the same
+/// deadline. No operation starts at or after `stop`. Values are unique: client `c`'s k-th
+/// write writes `(c + 1) × 1_000_000 + k`.
+#[derive(Clone, Debug)]
+pub struct SessionClients {
+    /// Number of clients.
+    pub clients: usize,
+    /// Pause between an answer (or a give-up) and the next operation.
+    pub think: Duration,
+    /// How long a client waits for an answer.
+    pub timeout: Duration,
+    /// Percentage of operations that are writes.
+    pub write_percent: u64,
+    /// No operation starts at or after this time.
+    pub stop: Instant,
+    homes: Option<Vec<NodeId>>,
+    final_reads: Option<Instant>,
+    n: usize,
+    sessions: Vec<Session>,
+    wakes: Vec<Instant>,
+    /// Redirects of each final read so far.
+    final_redirects: BTreeMap<ClientId, u32>,
+    /// Clients live beside their home server: during `(side, from, until)` a client whose home
+    /// is in `side` cannot reach servers outside it, and the other way round.
+    cut: Option<(Vec<NodeId>, Instant, Instant)>,
+}
+
+impl SessionClients {
+    /// `clients` clients, half their operations writes, thinking `think`, giving up after
+    /// `timeout`, stopping at `stop`.
+    pub fn new(
+        clients: usize,
+        think: Duration,
+        timeout: Duration,
+        stop: Instant,
+    ) -> SessionClients {
+        SessionClients {
+            clients,
+            think,
+            timeout,
+            write_percent: 50,
+            stop,
+            homes: None,
+            final_reads: None,
+            n: 0,
+            sessions: vec![Session::default(); clients],
+            wakes: Vec::new(),
+            final_redirects: BTreeMap::new(),
+            cut: None,
+        }
+    }
+
+    /// The same clients, client `c` talking to `homes[c]`.
+    ///
+    /// # Panics
+    /// If `homes` does not name one server per client.
+    pub fn with_homes(mut self, homes: Vec<NodeId>) -> SessionClients {
+        assert_eq!(homes.len(), self.clients, "one home server per client");
+        self.homes = Some(homes);
+        self
+    }
+
+    /// The same clients, plus one read at every server at time `at` (clients
+    /// [`FINAL_READS`]` + node`): after the faults heal and the stores settle, do all replicas
+    /// answer the same (eventual consistency)? A final read that is redirected is retried at the
+    /// server named (so with a leader-based store it is answered by the leader).
+    pub fn with_final_reads(mut self, at: Instant) -> SessionClients {
+        self.final_reads = Some(at);
+        self
+    }
+
+    /// The same clients, placed beside their home servers under a partition that cuts `side`
+    /// off from the other servers from `from` to `until`: meanwhile a redirect to a server on
+    /// the other side is not followed (the client cannot reach it; its operation waits for its
+    /// deadline). Without it a client follows every redirect, wherever it leads.
+    pub fn with_client_cut(
+        mut self,
+        side: Vec<NodeId>,
+        from: Instant,
+        until: Instant,
+    ) -> SessionClients {
+        self.cut = Some((side, from, until));
+        self
+    }
+
+    /// True if a client of `home` can reach server `to` at time `at`.
+    fn reachable(&self, home: NodeId, to: NodeId, at: Instant) -> bool {
+        match &self.cut {
+            Some((side, from, until)) if at >= *from && at < *until => {
+                side.contains(&home) == side.contains(&to)
+            }
+            _ => true,
+        }
+    }
+
+    fn id(&self, c: usize) -> u64 {
+        c as u64 + 1 + self.sessions[c].incarnation * SESSION_STRIDE
+    }
+
+    fn home(&self, c: usize) -> NodeId {
+        match &self.homes {
+            Some(h) => h[c],
+            None => NodeId((c % self.n.max(1)) as u32),
+        }
+    }
+
+    fn issue<P: Protocol<Request = RegisterReq>>(
+        &mut self,
+        c: usize,
+        at: Instant,
+        prng: &mut Prng,
+        out: &mut Requests<P>,
+    ) {
+        if at >= self.stop {
+            return;
+        }
+        let client = self.id(c);
+        let req = if prng.below(100) < self.write_percent {
+            let s = &mut self.sessions[c];
+            s.writes += 1;
+            RegisterReq::Write {
+                client,
+                value: (c as u64 + 1) * 1_000_000 + s.writes,
+            }
+        } else {
+            RegisterReq::Read { client }
+        };
+        let deadline = at + self.timeout;
+        self.sessions[c].pending = Some((req, deadline, 0));
+        self.wakes.push(deadline);
+        out.push((at, self.home(c), req));
+    }
+
+    /// The session whose current client id is `client`.
+    fn session_of(&self, client: ClientId) -> Option<usize> {
+        let c = (client.checked_sub(1)? % SESSION_STRIDE) as usize;
+        (c < self.clients && self.id(c) == client).then_some(c)
+    }
+}
+
+impl<P: RegisterService> Workload<P> for SessionClients {
+    fn start(&mut self, env: WorkloadEnv, prng: &mut Prng, out: &mut Requests<P>) {
+        self.n = env.n;
+        if env.n == 0 {
+            return;
+        }
+        for c in 0..self.clients {
+            let at = Instant(prng.below(self.think.as_nanos().max(1)));
+            self.issue::<P>(c, at, prng, out);
+        }
+        if let Some(at) = self.final_reads {
+            for node in 0..env.n {
+                let client = FINAL_READS + node as u64;
+                out.push((at, NodeId(node as u32), RegisterReq::Read { client }));
+            }
+        }
+        out.sort_by_key(|(at, node, _)| (*at, *node));
+    }
+
+    fn on_indication(
+        &mut self,
+        now: Instant,
+        _node: NodeId,
+        ind: &P::Indication,
+        prng: &mut Prng,
+        out: &mut Requests<P>,
+    ) {
+        if let Some((client, ret)) = P::response(ind) {
+            let Some(c) = self.session_of(client) else {
+                return;
+            };
+            let answers = matches!(
+                (self.sessions[c].pending, ret),
+                (
+                    Some((RegisterReq::Write { .. }, _, _)),
+                    RegisterRet::WriteOk
+                ) | (
+                    Some((RegisterReq::Read { .. }, _, _)),
+                    RegisterRet::ReadOk(_)
+                )
+            );
+            if answers {
+                self.sessions[c].pending = None;
+                self.issue::<P>(c, now + self.think, prng, out);
+            }
+        } else if let Some((client, leader)) = P::redirect(ind) {
+            if client >= FINAL_READS {
+                // A final read turned away: retried at the server named, at most 20 times.
+                let tries = self.final_redirects.entry(client).or_insert(0);
+                *tries += 1;
+                if *tries <= 20 {
+                    let to = leader
+                        .filter(|l| l.index() < self.n)
+                        .unwrap_or_else(|| NodeId(prng.below(self.n as u64) as u32));
+                    out.push((
+                        now + Duration::from_millis(10),
+                        to,
+                        RegisterReq::Read { client },
+                    ));
+                }
+                return;
+            }
+            let Some(c) = self.session_of(client) else {
+                return;
+            };
+            let Some((req, deadline, tries)) = self.sessions[c].pending else {
+                return;
+            };
+            let at = now + Duration::from_millis(10);
+            let to = leader
+                .filter(|l| l.index() < self.n)
+                .unwrap_or_else(|| NodeId(prng.below(self.n as u64) as u32));
+            if at < deadline && self.reachable(self.home(c), to, at) {
+                self.sessions[c].pending = Some((req, deadline, tries + 1));
+                out.push((at, to, req));
+            }
+        }
+    }
+
+    fn poll_wake(&mut self) -> Option<Instant> {
+        self.wakes.pop()
+    }
+
+    fn on_wake(&mut self, now: Instant, prng: &mut Prng, out: &mut Requests<P>) {
+        for c in 0..self.clients {
+            if let Some((_, deadline, _)) = self.sessions[c].pending {
+                if deadline <= now {
+                    // Give up: the operation stays open in the history; go on as a new client.
+                    self.sessions[c].pending = None;
+                    self.sessions[c].incarnation += 1;
+                    self.issue::<P>(c, now + self.think, prng, out);
+                }
+            }
+        }
     }
 }

@@ -12,12 +12,17 @@
 //! - [`fd`]: failure detectors (perfect, eventually perfect, φ accrual, SWIM) and the eventual
 //!   leader detector Ω, with completeness/accuracy properties and QoS metrics;
 //! - [`election`]: leader election on rings (LCR, Hirschberg–Sinclair) and with crashes (Bully);
-//! - [`consensus`]: single-decree Paxos as a write-once register;
+//! - [`consensus`]: Paxos, Multi-Paxos, Raft, Chandra–Toueg, Ben-Or, FloodSet, OM(m);
 //! - [`register`]: the register client interface and ABD's atomic register over majorities;
 //! - [`commit`]: two-phase commit, and why it blocks;
 //! - [`shared_memory`]: consensus from shared objects (Herlihy's hierarchy) and read/write
 //!   attempts; register client programs that run on shared memory and on ABD;
-//! - later `broadcast/` and `replication/`.
+//! - [`snapshot`]: global snapshots (Chandy–Lamport, Lai–Yang, clock-time recording);
+//! - [`quorum`]: quorum systems, their intersection, load and failure probability;
+//! - [`broadcast`]: best-effort, reliable, uniform reliable, FIFO, causal, total-order
+//!   broadcast and gossip, with one set of properties for all (CGR ch. 3 and 6);
+//! - [`replication`]: primary-backup, chain replication, Dynamo-style quorums and CRDTs (state
+//!   machine replication is [`consensus`]'s Multi-Paxos and Raft).
 //!
 //! Every protocol module states its model assumptions (timing, failures, what it needs from the
 //! layer below), the properties it guarantees, and where to read about it. Protocols that
@@ -31,6 +36,7 @@
 
 #![warn(missing_docs)]
 
+pub mod broadcast;
 pub mod commit;
 pub mod consensus;
 pub mod election;
@@ -38,5 +44,6 @@ pub mod fd;
 pub mod link;
 pub mod quorum;
 pub mod register;
+pub mod replication;
 pub mod shared_memory;
 pub mod snapshot;

@@ -23,6 +23,12 @@
 //! always run on FIFO channels (their model); the others take the channels from the flags
 //! (reordering by default). Default timing: partially synchronous, GST at a fifth of the run.
 
+mod broadcast;
+mod broadcast_orders;
+mod crdt;
+mod dynamo;
+mod primary_chain;
+
 use crate::runner::{run_client_protocol, run_protocol, SimReport, SimSpec};
 use crate::workloads::{
     describe_register, linearizable_register, progress_after_faults, LinkTraffic, RegisterClients,
@@ -100,6 +106,11 @@ pub fn protocols() -> Vec<ProtocolEntry> {
     all.extend(register_protocols());
     all.extend(consensus_protocols());
     all.extend(snapshot_protocols());
+    all.extend(broadcast::protocols());
+    all.extend(broadcast_orders::protocols());
+    all.extend(primary_chain::protocols());
+    all.extend(dynamo::protocols());
+    all.extend(crdt::protocols());
     all
 }
 

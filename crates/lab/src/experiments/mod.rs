@@ -3,10 +3,14 @@
 pub mod abd;
 pub mod amnesia;
 pub mod ben_or_rounds;
+pub mod broadcast_hierarchy;
+pub mod broadcast_orders;
 pub mod bully;
 pub mod byz_bound;
 pub mod byz_quorums;
+pub mod chain_vs_pb;
 pub mod consensus_number;
+pub mod crdt_convergence;
 pub mod fd_qos;
 pub mod fd_timeouts;
 pub mod floodset_rounds;
@@ -17,11 +21,15 @@ pub mod lcr_vs_hs;
 pub mod link_hierarchy;
 pub mod omega;
 pub mod paxos_duel;
+pub mod quorum_rw;
 pub mod quorum_systems;
 pub mod raft_election;
 pub mod register_semantics;
+pub mod replication_compare;
 pub mod snapshot;
+pub mod split_brain;
 pub mod swim_vs_heartbeat;
+pub mod tob_consensus;
 
 use crate::experiment::ExperimentEntry;
 use crate::{LabError, Topic};
@@ -132,6 +140,24 @@ pub fn experiments() -> Vec<ExperimentEntry> {
             flp::run,
         ),
         e(
+            "broadcast-hierarchy",
+            Topic::Broadcast,
+            "the sender crashes midway: agreement, uniform agreement, FIFO, causal and total-order violations per algorithm, and messages per broadcast",
+            broadcast_hierarchy::run,
+        ),
+        e(
+            "broadcast-orders",
+            Topic::Broadcast,
+            "one workload delivered under FIFO, causal and total order: the orderings each permits",
+            broadcast_orders::run,
+        ),
+        e(
+            "tob-consensus",
+            Topic::Broadcast,
+            "total-order broadcast and consensus build each other: both reductions run through the same property checks",
+            tob_consensus::run,
+        ),
+        e(
             "abd",
             Topic::SharedMemory,
             "ABD atomic register over message passing: every operation completes with f < n/2 crashes, none with a majority crashed; minority quorums break atomicity",
@@ -148,6 +174,36 @@ pub fn experiments() -> Vec<ExperimentEntry> {
             Topic::SharedMemory,
             "Herlihy's hierarchy illustrated by exhaustive search: test-and-set and queues solve 2-process consensus, not 3; compare-and-swap solves n",
             consensus_number::run,
+        ),
+        e(
+            "replication-compare",
+            Topic::Replication,
+            "primary-backup, chain, SMR, Dynamo quorums and CRDTs under one workload and one partition: consistency checked, availability, latency, messages per operation",
+            replication_compare::run,
+        ),
+        e(
+            "quorum-rw",
+            Topic::Replication,
+            "Dynamo N=3: R+W>N reads are regular (0 stale), R+W<=N reads go stale, less so as time since the write grows",
+            quorum_rw::run,
+        ),
+        e(
+            "split-brain",
+            Topic::Replication,
+            "primary-backup failover: a perfect detector keeps it linearizable, an eventually perfect one splits the brain (stale reads, lost writes), leases do not",
+            split_brain::run,
+        ),
+        e(
+            "chain-vs-pb",
+            Topic::Replication,
+            "chain replication vs primary-backup: update latency grows with the chain, reads are one hop to the tail, messages per update = length + 1",
+            chain_vs_pb::run,
+        ),
+        e(
+            "crdt-convergence",
+            Topic::Replication,
+            "CRDTs diverge during a partition and converge after it heals, under duplication and reordering; a naive op-based counter and set do not",
+            crdt_convergence::run,
         ),
         e(
             "snapshot",
