@@ -103,6 +103,20 @@ impl RegisterReq {
         }
     }
 
+    /// The response that answers this request with `ret`, or `None` if `ret` is not an answer
+    /// to it (a read result for a write, say: a peer's bad message).
+    pub fn respond(&self, ret: RegisterRet) -> Option<RegisterResp> {
+        match (*self, ret) {
+            (RegisterReq::Write { client, .. }, RegisterRet::WriteOk) => {
+                Some(RegisterResp::WriteOk { client })
+            }
+            (RegisterReq::Read { client }, RegisterRet::ReadOk(value)) => {
+                Some(RegisterResp::ReadOk { client, value })
+            }
+            _ => None,
+        }
+    }
+
     /// The request for `op` by `client`.
     pub fn new(client: u64, op: RegisterOp) -> RegisterReq {
         match op {

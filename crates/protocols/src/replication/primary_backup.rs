@@ -628,15 +628,9 @@ impl PrimaryBackup {
         let Some(req) = s.pending.get(&op) else {
             return;
         };
-        let resp = match (req, ret) {
-            (RegisterReq::Write { client, .. }, RegisterRet::WriteOk) => {
-                RegisterResp::WriteOk { client: *client }
-            }
-            (RegisterReq::Read { client }, RegisterRet::ReadOk(value)) => RegisterResp::ReadOk {
-                client: *client,
-                value,
-            },
-            _ => return, // a reply that does not match the request: a peer's bad message
+        // A reply that does not match the request is a peer's bad message: ignored.
+        let Some(resp) = req.respond(ret) else {
+            return;
         };
         s.pending.remove(&op);
         ctx.indicate(resp);
