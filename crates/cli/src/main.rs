@@ -5,6 +5,7 @@
 //! human-readable text or one JSON document (`--json`; headers and progress go to stderr).
 
 mod lin;
+mod service;
 mod shm;
 
 use clap::{Args, Parser, Subcommand};
@@ -60,6 +61,15 @@ enum Command {
     /// Shared memory: run a program under a seeded interleaving, or --check every interleaving
     /// (safety and wait-freedom); `synod shm list` names the programs.
     Shm(Box<shm::ShmArgs>),
+    /// Run one replica of the Raft key-value service over TCP.
+    Node(Box<service::NodeArgs>),
+    /// Start (`up`) or stop (`down`) a local cluster of replicas in the background.
+    Cluster(service::ClusterArgs),
+    /// Get, put or compare-and-set a key in a running cluster.
+    Kv(service::KvArgs),
+    /// Jepsen-style test: a local cluster, concurrent clients, kill/pause/partition/clock
+    /// faults, and the consistency checker on the history.
+    Stress(service::StressArgs),
     /// Explain a topic: the idea, the commands to try, the books to read.
     Learn {
         /// The topic (omit it for the path through all topics).
@@ -1018,6 +1028,10 @@ fn main() -> ExitCode {
         Command::Check(a) => cmd_check(*a),
         Command::Lin(a) => lin::cmd_lin(*a),
         Command::Shm(a) => shm::cmd_shm(*a),
+        Command::Node(a) => service::cmd_node(*a),
+        Command::Cluster(a) => service::cmd_cluster(a),
+        Command::Kv(a) => service::cmd_kv(a),
+        Command::Stress(a) => service::cmd_stress(a),
         Command::Learn { topic, json } => cmd_learn(topic.as_deref(), json),
     };
     match result {

@@ -149,6 +149,7 @@ pub mod clock;
 pub mod hash;
 pub mod history;
 pub mod id;
+pub mod journal;
 pub mod link;
 pub mod lockstep;
 pub mod model;
@@ -168,6 +169,7 @@ pub use clock::{
 pub use hash::{stable_hash, StableBuildHasher, StableHasher};
 pub use history::{ClientId, ClientOps, History, Op};
 pub use id::NodeId;
+pub use journal::Journal;
 pub use link::{LinkDeliver, LinkSend};
 pub use lockstep::{Lockstep, LockstepState, NextRound, RoundCtx, RoundMsg, RoundProtocol, Step};
 pub use model::ModelHeader;

@@ -91,7 +91,7 @@ impl RegisterService for Raft {
     /// A follower's [`RaftInd::Redirect`], naming the leader it knows, if any.
     fn redirect(ind: &RaftInd) -> Option<(ClientId, Option<NodeId>)> {
         match *ind {
-            RaftInd::Redirect { client, leader } => Some((client, leader)),
+            RaftInd::Redirect { client, leader, .. } => Some((client, leader)),
             _ => None,
         }
     }

@@ -11,7 +11,7 @@ use synod_core::{
 };
 use synod_protocols::consensus::raft::{
     self, commits_agree, election_safety, leader_append_only, leader_completeness, log_matching,
-    logs_match, one_leader_per_term, safety_violation, state_machine_safety,
+    logs_match, one_leader_per_term, safety_violation, state_machine_safety, Register,
 };
 use synod_protocols::consensus::{
     Cmd, Entry, Raft, RaftDurable, RaftInd, RaftMsg, RaftState, Role,
@@ -97,7 +97,7 @@ impl Workload<Raft> for Clients {
                     out.push((now + Duration::from_millis(1), node, req));
                 }
             }
-            RaftInd::Redirect { client, leader } => {
+            RaftInd::Redirect { client, leader, .. } => {
                 let Some((_, _, Some(req))) = self.clients.get(&client) else {
                     return;
                 };
@@ -177,11 +177,17 @@ fn judge(out: &SimOutcome<Raft>, what: &str) {
 fn committed_log(trace: &Trace<Raft>) -> Vec<Entry> {
     let mut log: BTreeMap<u64, Entry> = BTreeMap::new();
     for (_, _, _, ind) in trace.indications() {
-        if let RaftInd::Commit { index, term, cmd } = *ind {
-            log.insert(index, Entry { term, cmd });
+        if let RaftInd::Commit { index, term, cmd } = ind {
+            log.insert(
+                *index,
+                Entry {
+                    term: *term,
+                    cmd: cmd.clone(),
+                },
+            );
         }
     }
-    let entries: Vec<Entry> = log.values().copied().collect();
+    let entries: Vec<Entry> = log.values().cloned().collect();
     assert!(
         log.keys().copied().eq(1..=entries.len() as u64),
         "committed indices have a gap"
@@ -201,11 +207,14 @@ fn check_answers(out: &SimOutcome<Raft>, what: &str) {
     let mut per_client: BTreeMap<u64, Vec<(Cmd, Option<u64>)>> = BTreeMap::new();
     let mut value = None;
     for e in &log {
-        if let Cmd::Write { value: v, .. } = e.cmd {
+        if let Cmd::Op(RegisterReq::Write { value: v, .. }) = e.cmd {
             value = Some(v);
         }
-        if let Some(c) = e.cmd.client() {
-            per_client.entry(c).or_default().push((e.cmd, value));
+        if let Some(c) = e.cmd.op().map(|r| r.client()) {
+            per_client
+                .entry(c)
+                .or_default()
+                .push((e.cmd.clone(), value));
         }
     }
     let mut answers: BTreeMap<u64, Vec<RegisterResp>> = BTreeMap::new();
@@ -232,9 +241,9 @@ fn check_answers(out: &SimOutcome<Raft>, what: &str) {
             entries.len()
         );
         for (r, (cmd, after)) in got.iter().zip(entries) {
-            match (*r, *cmd) {
-                (RegisterResp::WriteOk { .. }, Cmd::Write { .. }) => {}
-                (RegisterResp::ReadOk { value, .. }, Cmd::Read { .. }) => {
+            match (*r, cmd) {
+                (RegisterResp::WriteOk { .. }, Cmd::Op(RegisterReq::Write { .. })) => {}
+                (RegisterResp::ReadOk { value, .. }, Cmd::Op(RegisterReq::Read { .. })) => {
                     assert_eq!(value, *after, "{what}: client {c} read a stale value")
                 }
                 _ => panic!("{what}: client {c}: answer {r:?} for entry {cmd:?}"),
@@ -272,13 +281,13 @@ fn a_leader_is_elected_and_every_client_command_commits() {
             let first = st[0].unwrap();
             assert_eq!(st.iter().flatten().filter(|s| s.is_leader()).count(), 1);
             let last_write = first.log.iter().rev().find_map(|e| match e.cmd {
-                Cmd::Write { value, .. } => Some(value),
+                Cmd::Op(RegisterReq::Write { value, .. }) => Some(value),
                 _ => None,
             });
             for s in st.iter().flatten() {
                 assert_eq!(s.log, first.log, "{what}");
                 assert_eq!(s.commit, s.log.len() as u64, "{what}");
-                assert_eq!(s.value, last_write, "{what}");
+                assert_eq!(s.machine.value, last_write, "{what}");
             }
         }
     }
@@ -366,7 +375,7 @@ fn raft_is_safe_under_chaos_and_makes_progress_once_the_faults_stop() {
         // Progress: commands of the late clients commit, and they are answered.
         let late_committed = committed_log(&out.trace)
             .iter()
-            .filter(|e| e.cmd.client().is_some_and(|c| c >= 100))
+            .filter(|e| e.cmd.op().is_some_and(|r| r.client() >= 100))
             .count();
         assert!(
             late_committed > 0,
@@ -399,7 +408,7 @@ fn raft_is_safe_under_chaos_and_makes_progress_once_the_faults_stop() {
 fn w(term: u64, value: u64) -> Entry {
     Entry {
         term,
-        cmd: Cmd::Write { client: 1, value },
+        cmd: Cmd::Op(RegisterReq::Write { client: 1, value }),
     }
 }
 
@@ -409,6 +418,10 @@ fn leader(mut s: RaftState, me: u32) -> RaftState {
     s.role = Role::Leader {
         next: vec![1; 3],
         matched: vec![0; 3],
+        term_start: 1,
+        round: 0,
+        acked: vec![0; 3],
+        reads: Vec::new(),
     };
     s
 }
@@ -416,8 +429,8 @@ fn leader(mut s: RaftState, me: u32) -> RaftState {
 #[test]
 fn the_state_checks_reject_states_that_break_figure_3() {
     // Log matching: same index and term (index 2, term 2), different histories before it.
-    let a = RaftState::follower(2, vec![w(1, 10), w(2, 20)], 0);
-    let b = RaftState::follower(2, vec![w(1, 11), w(2, 20)], 0);
+    let a = RaftState::<Register>::follower(2, vec![w(1, 10), w(2, 20)], 0);
+    let b = RaftState::<Register>::follower(2, vec![w(1, 11), w(2, 20)], 0);
     assert!(!logs_match(&a.log, &b.log));
     assert!(!log_matching(&[Some(&a), Some(&b)]));
     assert!(log_matching(&[Some(&a), None, Some(&a.clone())]));
@@ -426,12 +439,12 @@ fn the_state_checks_reject_states_that_break_figure_3() {
         Some("log-matching")
     );
     // Divergent suffixes after a common prefix are fine (an uncommitted tail to be replaced).
-    let c = RaftState::follower(3, vec![w(1, 10), w(3, 30)], 1);
+    let c = RaftState::<Register>::follower(3, vec![w(1, 10), w(3, 30)], 1);
     assert!(log_matching(&[Some(&a), Some(&c)]));
 
     // State-machine safety: both applied index 1, with different entries.
-    let d = RaftState::follower(2, vec![w(1, 10)], 1);
-    let e = RaftState::follower(2, vec![w(2, 20)], 1);
+    let d = RaftState::<Register>::follower(2, vec![w(1, 10)], 1);
+    let e = RaftState::<Register>::follower(2, vec![w(2, 20)], 1);
     assert!(
         log_matching(&[Some(&d), Some(&e)]),
         "different terms: log matching is silent"
@@ -439,15 +452,15 @@ fn the_state_checks_reject_states_that_break_figure_3() {
     assert!(!state_machine_safety(&[Some(&d), Some(&e)]));
     assert!(state_machine_safety(&[Some(&d), None]));
     // Only the committed prefixes count.
-    let f = RaftState::follower(2, vec![w(2, 20)], 0);
+    let f = RaftState::<Register>::follower(2, vec![w(2, 20)], 0);
     assert!(state_machine_safety(&[Some(&d), Some(&f)]));
 
     // Election safety: two leaders of term 2.
-    let l1 = leader(RaftState::follower(2, vec![w(1, 10)], 0), 0);
-    let l2 = leader(RaftState::follower(2, vec![w(1, 10)], 0), 1);
+    let l1 = leader(RaftState::<Register>::follower(2, vec![w(1, 10)], 0), 0);
+    let l2 = leader(RaftState::<Register>::follower(2, vec![w(1, 10)], 0), 1);
     assert!(!election_safety(&[Some(&l1), Some(&l2)]));
     assert!(election_safety(&[Some(&l1), None]));
-    let l3 = leader(RaftState::follower(3, vec![w(1, 10)], 0), 1);
+    let l3 = leader(RaftState::<Register>::follower(3, vec![w(1, 10)], 0), 1);
     assert!(election_safety(&[Some(&l1), Some(&l3)]));
     assert_eq!(
         safety_violation(&[Some(&l1), Some(&l2)]),
@@ -455,14 +468,17 @@ fn the_state_checks_reject_states_that_break_figure_3() {
     );
 
     // Leader completeness: a leader of term 3 lacks what a term-2 server committed…
-    let l = leader(RaftState::follower(3, vec![w(3, 30)], 0), 0);
+    let l = leader(RaftState::<Register>::follower(3, vec![w(3, 30)], 0), 0);
     assert!(!leader_completeness(&[Some(&l), Some(&d)]));
     // …but not what a server of a later term committed (a stale leader may lag).
-    let later = RaftState::follower(4, vec![w(4, 40)], 1);
+    let later = RaftState::<Register>::follower(4, vec![w(4, 40)], 1);
     assert!(leader_completeness(&[Some(&l), Some(&later)]));
 
     // Leader append-only: same term, the log lost an entry.
-    let before = leader(RaftState::follower(2, vec![w(1, 10), w(2, 20)], 0), 0);
+    let before = leader(
+        RaftState::<Register>::follower(2, vec![w(1, 10), w(2, 20)], 0),
+        0,
+    );
     let mut after = before.clone();
     after.log.pop();
     assert!(!leader_append_only(&before, &after));
@@ -484,7 +500,7 @@ fn the_trace_checks_reject_runs_that_break_figure_3() {
     let commit = |term, value| RaftInd::Commit {
         index: 1,
         term,
-        cmd: Cmd::Write { client: 1, value },
+        cmd: Cmd::Op(RegisterReq::Write { client: 1, value }),
     };
     let mk = |events: Vec<Event<Raft>>| Trace {
         events,
@@ -518,7 +534,7 @@ fn the_trace_checks_reject_runs_that_break_figure_3() {
         .events
         .iter()
         .filter_map(|e| match &e.kind {
-            EventKind::Indication { node, ind } => Some((*node, *ind)),
+            EventKind::Indication { node, ind } => Some((*node, ind.clone())),
             _ => None,
         })
         .collect();
@@ -721,10 +737,10 @@ fn figure8(p: Raft) -> Cluster {
 fn w1(term: u64, value: u64) -> Entry {
     Entry {
         term,
-        cmd: Cmd::Write {
+        cmd: Cmd::Op(RegisterReq::Write {
             client: value / 10,
             value,
-        },
+        }),
     }
 }
 
@@ -757,7 +773,7 @@ fn figure8_the_canary_overwrites_a_committed_entry() {
         .trace()
         .indications()
         .filter(|(_, _, _, i)| matches!(i, RaftInd::Client(_)))
-        .map(|(_, _, _, i)| *i)
+        .map(|(_, _, _, i)| i.clone())
         .collect();
     assert_eq!(
         answered,

@@ -235,6 +235,23 @@ fn consensus_protocols() -> Vec<ProtocolEntry> {
             },
         },
         ProtocolEntry {
+            name: "raft-read-index",
+            topic: Topic::Consensus,
+            summary: "Raft serving reads by read-index (a heartbeat round confirms the leader; no log entry) and compacting its log into a snapshot every 8 entries (InstallSnapshot to laggards); linearizable (try --nodes 5 --chaos --loss 0.05 --dup 0.05)",
+            canary: false,
+            run: |spec| {
+                run_client_protocol(
+                    "raft-read-index",
+                    Raft::new().with_read_index(true).with_snapshot_every(8),
+                    &with_progress(raft::raft_properties()),
+                    register_clients("raft-read-index", spec)?,
+                    spec,
+                    consensus_timing(spec),
+                    describe_register,
+                )
+            },
+        },
+        ProtocolEntry {
             name: "multi-paxos",
             topic: Topic::Consensus,
             summary: "Multi-Paxos: one phase 1 for all slots, an Omega-trusted leader, re-proposal of accepted values; crash-recovery (try --chaos)",

@@ -1,4 +1,6 @@
-//! Raft (Ongaro and Ousterhout, 2014): a replicated log, here driving a linearizable register.
+//! Raft (Ongaro and Ousterhout, 2014): a replicated log driving any deterministic
+//! [`StateMachine`]: the simulator's experiments replicate a [`Register`], `synod node`
+//! replicates the key-value store [`crate::replication::kv::Kv`] over TCP.
 //!
 //! **Model.** n servers (at most [`NodeSet::MAX_NODES`]), *crash-recovery* with stable storage:
 //! a server may crash at any moment and later restart from what it persisted; at most f of them
@@ -7,8 +9,10 @@
 //! crash. *Liveness* (a leader is elected and commands commit) needs partial synchrony: after
 //! some unknown time, messages arrive well within the election timeout and a majority stays up
 //! and connected. Randomized election timeouts make split votes unlikely, not impossible.
-//! Clients are external: a client operation arrives as a request ([`RegisterReq`]) at one
-//! server; the answer is an indication ([`RaftInd::Client`] wrapping a [`RegisterResp`]).
+//! Clients are external: a client command (`M::Cmd`, for the register a
+//! [`RegisterReq`]) arrives as a request at one server; the answer is an indication
+//! ([`RaftInd::Client`] wrapping `M::Out`, for the register a
+//! [`RegisterResp`](crate::register::RegisterResp)).
 //!
 //! **Algorithm** (the paper's §5, Figure 2). Every server keeps a current *term*, the candidate
 //! it voted for in that term, and a log of [`Entry`]s (a term and a [`Cmd`]). Indices are
@@ -46,9 +50,10 @@
 //! changes any of them records [`Ctx::persist`] *before* its first send, indication or timer, so
 //! a vote, an acknowledgement or a new leader's first `AppendEntries` never leaves a server
 //! before what it promises is on disk (the driver contract makes `Persist` a barrier). The
-//! commit index, the register and the role are volatile: a restarted server is a follower with
-//! commit index 0 and an empty register, and re-applies the log as it learns the commit index
-//! again (its `Commit` indications repeat, with the same entries).
+//! commit index, the state machine and the role are volatile: a restarted server is a follower
+//! with the commit index and state machine of its last snapshot (0 and empty without one), and
+//! re-applies the log as it learns the commit index again (its `Commit` indications repeat,
+//! with the same entries).
 //!
 //! **Clients.** A register ([`RegisterReq`]): writes *and reads* go through the log (a read is a
 //! log entry too, so it is linearizable without leases). A request at the leader is appended
@@ -61,6 +66,28 @@
 //! command twice (§8 of the paper, ch. 6.3 of Ongaro's thesis). A command whose leader crashes or
 //! is deposed before answering may still be committed by a later leader, unanswered: an
 //! incomplete operation, as linearizability allows.
+//!
+//! **Read-index** ([`Raft::with_read_index`]; Ongaro's thesis §6.4). A command the state
+//! machine calls read-only ([`StateMachine::read_only`]) need not be a log entry: the leader
+//! records it with the current commit index (at least its no-op's index, so everything earlier
+//! leaders committed is included), and answers it from its state machine once (a) a *round* of
+//! `AppendEntries` sent **after** the read arrived has been acknowledged by a majority, which
+//! proves no newer leader existed when the read arrived, and (b) it has applied that index.
+//! Rounds are numbers carried in `AppendEntries` and echoed in `AppendResp`; one round is in
+//! flight at a time, and the reads arriving meanwhile share the next one. A leader that steps
+//! down answers its waiting reads with [`RaftInd::Redirect`]. Reads by read-index cost one
+//! round trip and no disk write; the simulator's register runs keep reads in the log unless
+//! asked (the `raft-read-index` catalog entry turns it on; its canary — answering before the
+//! round is acknowledged — fails linearizability under partitions).
+//!
+//! **Log compaction** ([`Raft::with_snapshot_every`]; §7 of the paper). Once `k` applied
+//! entries follow the last snapshot, a server replaces them by a snapshot of its state machine
+//! (`snap_index`, `snap_term`, `snapshot` in [`RaftState`], durable too). A leader whose
+//! follower needs entries it no longer holds sends [`RaftMsg::InstallSnapshot`]; the follower
+//! keeps the log after the snapshot if it matches the snapshot's last entry, else drops it. A
+//! restarted server starts from its snapshot (commit index = `snap_index`). The durable state
+//! is written incrementally ([`synod_core::Journal`]: term/vote changes, truncations and
+//! appends as records; a new snapshot as a checkpoint).
 //!
 //! **Properties** (the paper's Figure 3), as functions over node states (`states[i]` is node
 //! i's state, `None` while it is down: [`election_safety`], [`log_matching`],
@@ -140,64 +167,53 @@
 //! Data-Intensive Applications*, ch. 9 (consensus, total order broadcast and linearizability).
 
 use super::{assert_fits_node_set, majority, NodeSet};
-use crate::register::{RegisterOp, RegisterReq, RegisterResp, RegisterRet};
+use crate::register::{RegisterOp, RegisterReq, RegisterRet};
+pub use crate::replication::state_machine::{Register, StateMachine};
+use derive_where::derive_where;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use synod_core::{
-    ClientId, ClientOps, Ctx, Duration, Effect, EventKind, NodeId, Property, Protocol, Trace,
-    Verdict,
+    ClientId, ClientOps, Ctx, Duration, Effect, EventKind, Journal, NodeId, Property, Protocol,
+    Trace, Verdict,
 };
 
 /// A replicated command: what a log entry holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum Cmd {
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Cmd<C = RegisterReq> {
     /// Nothing: the entry a new leader appends to commit its predecessors' entries (§8).
     Noop,
-    /// Client `client` writes `value` to the register.
-    Write {
-        /// The client.
-        client: u64,
-        /// The value.
-        value: u64,
-    },
-    /// Client `client` reads the register.
-    Read {
-        /// The client.
-        client: u64,
-    },
+    /// A client's command for the state machine.
+    Op(C),
 }
 
-impl Cmd {
-    /// The client that issued the command (`None` for a no-op).
-    pub fn client(&self) -> Option<u64> {
-        match *self {
+impl<C> Cmd<C> {
+    /// The client's command (`None` for a no-op).
+    pub fn op(&self) -> Option<&C> {
+        match self {
             Cmd::Noop => None,
-            Cmd::Write { client, .. } | Cmd::Read { client } => Some(client),
-        }
-    }
-}
-
-impl From<RegisterReq> for Cmd {
-    fn from(req: RegisterReq) -> Cmd {
-        match req {
-            RegisterReq::Write { client, value } => Cmd::Write { client, value },
-            RegisterReq::Read { client } => Cmd::Read { client },
+            Cmd::Op(c) => Some(c),
         }
     }
 }
 
 /// One log entry: the term of the leader that created it, and its command.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct Entry {
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Entry<C = RegisterReq> {
     /// The term in which a leader appended it.
     pub term: u64,
     /// The command.
-    pub cmd: Cmd,
+    pub cmd: Cmd<C>,
 }
 
-/// Raft's messages (the paper's two RPCs and their replies).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum RaftMsg {
+/// A log entry of the replicated state machine `M`.
+pub type EntryOf<M> = Entry<<M as StateMachine>::Cmd>;
+
+/// Raft's messages (the paper's three RPCs and their replies).
+#[derive_where(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Serialize, Deserialize)]
+#[serde(bound = "")]
+pub enum RaftMsg<M: StateMachine = Register> {
     /// "Vote for me in `term`; my log ends at `last_index`, of term `last_term`."
     RequestVote {
         /// The candidate's term.
@@ -224,11 +240,14 @@ pub enum RaftMsg {
         /// Its term.
         prev_term: u64,
         /// The entries, at `prev_index + 1` on.
-        entries: Vec<Entry>,
+        entries: Vec<EntryOf<M>>,
         /// The leader's commit index.
         commit: u64,
+        /// The leader's read-index round when it sent this (0 when it serves no reads that way):
+        /// echoed in the answer, it confirms the leadership a read waits for.
+        round: u64,
     },
-    /// The answer to `AppendEntries`.
+    /// The answer to `AppendEntries` and `InstallSnapshot`.
     AppendResp {
         /// The follower's current term.
         term: u64,
@@ -238,17 +257,35 @@ pub enum RaftMsg {
         /// number of entries): the follower's log matches the leader's up to there. On failure,
         /// a hint: the follower's last index, capped at `prev_index - 1`.
         index: u64,
+        /// The round of the message answered.
+        round: u64,
+    },
+    /// "My log up to `index` (whose last entry has term `last_term`) is compacted into this
+    /// snapshot of the state machine": sent to a follower that needs entries the leader no
+    /// longer keeps (§7 of the paper).
+    InstallSnapshot {
+        /// The leader's term.
+        term: u64,
+        /// The last index the snapshot covers.
+        index: u64,
+        /// The term of that entry.
+        last_term: u64,
+        /// The state machine after applying entries 1..=index.
+        machine: Arc<M>,
+        /// The leader's read-index round.
+        round: u64,
     },
 }
 
-impl RaftMsg {
+impl<M: StateMachine> RaftMsg<M> {
     /// The sender's term.
     pub fn term(&self) -> u64 {
         match *self {
             RaftMsg::RequestVote { term, .. }
             | RaftMsg::Vote { term, .. }
             | RaftMsg::AppendEntries { term, .. }
-            | RaftMsg::AppendResp { term, .. } => term,
+            | RaftMsg::AppendResp { term, .. }
+            | RaftMsg::InstallSnapshot { term, .. } => term,
         }
     }
 }
@@ -263,38 +300,59 @@ pub enum RaftTimer {
 }
 
 /// What a Raft server tells the layer above.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum RaftInd {
-    /// The answer to a client: emitted by the leader that created the entry, when it applies it.
-    Client(RegisterResp),
-    /// The request of `client` arrived at a server that is not the leader: it was not appended.
+#[derive_where(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Serialize, Deserialize)]
+#[serde(bound = "")]
+pub enum RaftInd<M: StateMachine = Register> {
+    /// The answer to a client: emitted by the leader that created the entry, when it applies it
+    /// (or, for a read-only command served by read-index, once its leadership is confirmed).
+    Client(M::Out),
+    /// The request of `client` arrived at a server that is not the leader, or a read waiting
+    /// for read-index was dropped because its leader stepped down: it did not take effect.
     /// `leader` is the leader this server knows for its current term, if any.
     Redirect {
         /// The client.
         client: u64,
         /// Where to retry.
         leader: Option<NodeId>,
+        /// The command that did not take effect (so a server can tell it from the same
+        /// client's later commands).
+        cmd: M::Cmd,
     },
     /// This server became the leader of `term`.
     BecameLeader {
         /// The term.
         term: u64,
     },
-    /// This server applied the entry at `index` (of term `term`) to its register: it knows the
-    /// entry is committed. Repeated after a restart, with the same entry.
+    /// This server applied the entry at `index` (of term `term`) to its state machine: it knows
+    /// the entry is committed. Repeated after a restart, with the same entry (from the last
+    /// snapshot on).
     Commit {
         /// The log index.
         index: u64,
         /// The entry's term.
         term: u64,
         /// The entry's command.
-        cmd: Cmd,
+        cmd: Cmd<M::Cmd>,
     },
 }
 
+/// A read-only command waiting at a leader for read-index: it is answered once a heartbeat
+/// round sent after it arrived has been acknowledged by a majority (no newer leader existed
+/// then) and the state machine has applied `index`.
+#[derive_where(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PendingRead<M: StateMachine> {
+    /// The round whose acknowledgements confirm the leadership.
+    pub round: u64,
+    /// The commit index when it arrived (at least the leader's first entry of its term).
+    pub index: u64,
+    /// The command.
+    pub cmd: M::Cmd,
+}
+
 /// A server's role.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Role {
+#[derive_where(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Role<M: StateMachine = Register> {
     /// Follows a leader (or waits for one).
     Follower,
     /// Asks for votes in its current term.
@@ -309,70 +367,96 @@ pub enum Role {
         /// Per server, the highest index known to match the leader's log (its own slot is
         /// unused: the leader's own last index counts instead).
         matched: Vec<u64>,
+        /// The index of this leader's first entry of its term (its no-op): reads wait for it.
+        term_start: u64,
+        /// The latest read-index round sent (0: none yet).
+        round: u64,
+        /// Per server, the highest round it acknowledged (own slot unused).
+        acked: Vec<u64>,
+        /// Read-only commands waiting for their round and index.
+        reads: Vec<PendingRead<M>>,
     },
 }
 
-/// One Raft server's state: the durable part (term, vote, log) and the volatile one.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct RaftState {
+/// One Raft server's state: the durable part (term, vote, snapshot, log) and the volatile one.
+#[derive_where(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RaftState<M: StateMachine = Register> {
     /// The current term (durable).
     pub term: u64,
     /// The candidate this server voted for in `term`, if any (durable).
     pub voted_for: Option<NodeId>,
-    /// The log; entry i (1-based) is `log[i - 1]` (durable).
-    pub log: Vec<Entry>,
+    /// The last index compacted into `snapshot` (0: none) (durable).
+    pub snap_index: u64,
+    /// The term of the entry at `snap_index` (durable).
+    pub snap_term: u64,
+    /// The state machine after applying entries `1..=snap_index` (durable).
+    pub snapshot: Arc<M>,
+    /// The log after the snapshot: entry `i` is `log[i - snap_index - 1]` (durable).
+    pub log: Vec<EntryOf<M>>,
     /// Follower, candidate or leader.
-    pub role: Role,
+    pub role: Role<M>,
     /// The leader of `term`, once known.
     pub leader: Option<NodeId>,
     /// The highest index known to be committed; entries up to it are applied.
     pub commit: u64,
-    /// The register: the value of the last applied write.
-    pub value: Option<u64>,
+    /// The state machine after applying entries `1..=commit`.
+    pub machine: M,
 }
 
-impl RaftState {
-    /// A follower in `term` with log `log` whose first `commit` entries are committed and
-    /// applied (no vote, no known leader): handy to build states by hand for property checks.
+impl<M: StateMachine> RaftState<M> {
+    /// A follower in `term` with log `log` (no snapshot) whose first `commit` entries are
+    /// committed and applied (no vote, no known leader): handy to build states by hand for
+    /// property checks.
     ///
     /// # Panics
     /// If `commit` exceeds the log's length.
-    pub fn follower(term: u64, log: Vec<Entry>, commit: u64) -> RaftState {
+    pub fn follower(term: u64, log: Vec<EntryOf<M>>, commit: u64) -> RaftState<M> {
         assert!(commit <= log.len() as u64, "commit beyond the log");
-        let value = log[..commit as usize]
-            .iter()
-            .rev()
-            .find_map(|e| match e.cmd {
-                Cmd::Write { value, .. } => Some(value),
-                _ => None,
-            });
+        let mut machine = M::default();
+        for e in &log[..commit as usize] {
+            if let Cmd::Op(c) = &e.cmd {
+                machine.apply(c);
+            }
+        }
         RaftState {
             term,
             voted_for: None,
+            snap_index: 0,
+            snap_term: 0,
+            snapshot: Arc::new(M::default()),
             log,
             role: Role::Follower,
             leader: None,
             commit,
-            value,
+            machine,
         }
     }
 
-    /// The index of the last entry (0 if the log is empty).
+    /// The index of the last entry (0 if the log is empty and nothing is compacted).
     pub fn last_index(&self) -> u64 {
-        self.log.len() as u64
+        self.snap_index + self.log.len() as u64
     }
 
-    /// The term of the last entry (0 if the log is empty).
+    /// The term of the last entry (0 if there is none).
     pub fn last_term(&self) -> u64 {
-        self.log.last().map_or(0, |e| e.term)
+        self.log.last().map_or(self.snap_term, |e| e.term)
     }
 
-    /// The term of the entry at `index` (`Some(0)` for index 0; `None` beyond the log).
+    /// The entry at `index`, if the log holds it (not compacted, not beyond the end).
+    pub fn entry(&self, index: u64) -> Option<&EntryOf<M>> {
+        if index <= self.snap_index {
+            return None;
+        }
+        self.log.get((index - self.snap_index - 1) as usize)
+    }
+
+    /// The term of the entry at `index` (`Some(0)` for index 0, the snapshot's term at
+    /// `snap_index`; `None` beyond the log or inside the snapshot).
     pub fn term_at(&self, index: u64) -> Option<u64> {
-        if index == 0 {
-            Some(0)
+        if index == self.snap_index {
+            Some(self.snap_term)
         } else {
-            self.log.get((index - 1) as usize).map(|e| e.term)
+            self.entry(index).map(|e| e.term)
         }
     }
 
@@ -381,26 +465,106 @@ impl RaftState {
         matches!(self.role, Role::Leader { .. })
     }
 
-    /// The committed (and applied) prefix of the log.
-    pub fn committed(&self) -> &[Entry] {
-        &self.log[..(self.commit as usize).min(self.log.len())]
+    /// The committed (and applied) entries the log still holds (`snap_index + 1 ..= commit`).
+    pub fn committed(&self) -> &[EntryOf<M>] {
+        let upto = self.commit.saturating_sub(self.snap_index) as usize;
+        &self.log[..upto.min(self.log.len())]
     }
 }
 
-/// What a Raft server keeps on stable storage: current term, vote and log.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct RaftDurable {
+/// What a Raft server keeps on stable storage: current term, vote, snapshot and log.
+#[derive_where(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Serialize, Deserialize)]
+#[serde(bound = "")]
+pub struct RaftDurable<M: StateMachine = Register> {
     /// The current term.
     pub term: u64,
     /// The vote in that term.
     pub voted_for: Option<NodeId>,
-    /// The log.
-    pub log: Vec<Entry>,
+    /// The last index compacted into the snapshot.
+    pub snap_index: u64,
+    /// Its term.
+    pub snap_term: u64,
+    /// The state machine at `snap_index`.
+    pub snapshot: Arc<M>,
+    /// The log after the snapshot.
+    pub log: Vec<EntryOf<M>>,
 }
 
-/// Raft's configuration (see the [module documentation](self)).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Raft {
+/// One record of Raft's write-ahead log (see [`Journal`]): a persist usually appends a few
+/// entries, or changes the term and vote; a new snapshot is written as a checkpoint instead.
+#[derive_where(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Serialize, Deserialize)]
+#[serde(bound = "")]
+pub enum RaftRecord<M: StateMachine = Register> {
+    /// The term and vote changed.
+    HardState {
+        /// The current term.
+        term: u64,
+        /// The vote in that term.
+        voted_for: Option<NodeId>,
+    },
+    /// Delete the entries from `index` on (a conflicting suffix).
+    TruncateFrom {
+        /// The first index deleted.
+        index: u64,
+    },
+    /// Append entries at the end of the log.
+    Append(Vec<EntryOf<M>>),
+}
+
+impl<M: StateMachine> Journal for RaftDurable<M> {
+    type Record = RaftRecord<M>;
+
+    fn diff(old: &Self, new: &Self) -> Option<Vec<RaftRecord<M>>> {
+        if old.snap_index != new.snap_index
+            || old.snap_term != new.snap_term
+            || !(Arc::ptr_eq(&old.snapshot, &new.snapshot) || old.snapshot == new.snapshot)
+        {
+            return None; // a new snapshot: a checkpoint
+        }
+        let mut recs = Vec::new();
+        if (old.term, old.voted_for) != (new.term, new.voted_for) {
+            recs.push(RaftRecord::HardState {
+                term: new.term,
+                voted_for: new.voted_for,
+            });
+        }
+        let same = old
+            .log
+            .iter()
+            .zip(&new.log)
+            .take_while(|(a, b)| a == b)
+            .count();
+        if same < old.log.len() {
+            recs.push(RaftRecord::TruncateFrom {
+                index: new.snap_index + same as u64 + 1,
+            });
+        }
+        if same < new.log.len() {
+            recs.push(RaftRecord::Append(new.log[same..].to_vec()));
+        }
+        Some(recs)
+    }
+
+    fn apply(&mut self, record: RaftRecord<M>) {
+        match record {
+            RaftRecord::HardState { term, voted_for } => {
+                self.term = term;
+                self.voted_for = voted_for;
+            }
+            RaftRecord::TruncateFrom { index } => {
+                let keep = index.saturating_sub(self.snap_index + 1) as usize;
+                self.log.truncate(keep);
+            }
+            RaftRecord::Append(entries) => self.log.extend(entries),
+        }
+    }
+}
+
+/// Raft's configuration (see the [module documentation](self)), for the state machine `M`.
+#[derive_where(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Raft<M: StateMachine = Register> {
     /// The shortest election timeout.
     pub election_timeout_min: Duration,
     /// The longest election timeout.
@@ -414,9 +578,17 @@ pub struct Raft {
     pub max_batch: usize,
     /// A new leader appends a no-op entry of its term (§8), so earlier entries commit promptly.
     pub noop_on_election: bool,
+    /// Read-only commands ([`StateMachine::read_only`]) are answered by read-index (a
+    /// heartbeat round confirms the leadership) instead of going through the log.
+    pub read_index: bool,
+    /// Compact the log into a snapshot once this many applied entries follow the last one
+    /// (0: never).
+    pub snapshot_every: u64,
     /// CANARY when true: the leader commits any entry stored on a majority, whatever its term
     /// (the unsafe rule of Figure 8).
     pub unsafe_commit: bool,
+    #[derive_where(skip)]
+    machine: std::marker::PhantomData<fn() -> M>,
 }
 
 impl Default for Raft {
@@ -426,18 +598,11 @@ impl Default for Raft {
 }
 
 impl Raft {
-    /// Raft with election timeouts in 150..300 ms (16 choices), 50 ms heartbeats, batches of
-    /// 64 entries and the no-op on election.
+    /// Raft replicating a [`Register`], reads through the log: election timeouts in
+    /// 150..300 ms (16 choices), 50 ms heartbeats, batches of 64 entries, the no-op on
+    /// election, no snapshots.
     pub fn new() -> Raft {
-        Raft {
-            election_timeout_min: Duration::from_millis(150),
-            election_timeout_max: Duration::from_millis(300),
-            timeout_choices: 16,
-            heartbeat: Duration::from_millis(50),
-            max_batch: 64,
-            noop_on_election: true,
-            unsafe_commit: false,
-        }
+        Raft::for_machine()
     }
 
     /// CANARY: the commit rule of the paper's Figure 8, which commits an entry of an earlier term
@@ -451,12 +616,30 @@ impl Raft {
             ..Raft::new()
         }
     }
+}
+
+impl<M: StateMachine> Raft<M> {
+    /// Raft replicating the state machine `M`, with [`Raft::new`]'s settings.
+    pub fn for_machine() -> Raft<M> {
+        Raft {
+            election_timeout_min: Duration::from_millis(150),
+            election_timeout_max: Duration::from_millis(300),
+            timeout_choices: 16,
+            heartbeat: Duration::from_millis(50),
+            max_batch: 64,
+            noop_on_election: true,
+            read_index: false,
+            snapshot_every: 0,
+            unsafe_commit: false,
+            machine: std::marker::PhantomData,
+        }
+    }
 
     /// Election timeouts drawn from `[min, max]`.
     ///
     /// # Panics
     /// If `min > max`.
-    pub fn with_election_timeout(mut self, min: Duration, max: Duration) -> Raft {
+    pub fn with_election_timeout(mut self, min: Duration, max: Duration) -> Self {
         assert!(
             min <= max,
             "Raft: election timeout window {min}..{max} is empty"
@@ -468,26 +651,39 @@ impl Raft {
 
     /// Draw election timeouts from `k` evenly spaced values (`k = 1`: always the minimum, no
     /// random choice: what the model checker wants).
-    pub fn with_timeout_choices(mut self, k: u32) -> Raft {
+    pub fn with_timeout_choices(mut self, k: u32) -> Self {
         self.timeout_choices = k.max(1);
         self
     }
 
     /// The heartbeat period.
-    pub fn with_heartbeat(mut self, period: Duration) -> Raft {
+    pub fn with_heartbeat(mut self, period: Duration) -> Self {
         self.heartbeat = period;
         self
     }
 
     /// At most `b` entries per `AppendEntries` (at least 1).
-    pub fn with_max_batch(mut self, b: usize) -> Raft {
+    pub fn with_max_batch(mut self, b: usize) -> Self {
         self.max_batch = b.max(1);
         self
     }
 
     /// Whether a new leader appends a no-op entry.
-    pub fn with_noop(mut self, on: bool) -> Raft {
+    pub fn with_noop(mut self, on: bool) -> Self {
         self.noop_on_election = on;
+        self
+    }
+
+    /// Answer read-only commands by read-index (needs the no-op on election, which tells a
+    /// new leader what its predecessors committed).
+    pub fn with_read_index(mut self, on: bool) -> Self {
+        self.read_index = on;
+        self
+    }
+
+    /// Compact the log into a snapshot every `k` applied entries (0: never).
+    pub fn with_snapshot_every(mut self, k: u64) -> Self {
+        self.snapshot_every = k;
         self
     }
 
@@ -505,13 +701,13 @@ impl Raft {
     /// the durable state, then `f`'s effects in order.
     fn handle(
         &self,
-        s: &mut RaftState,
+        s: &mut RaftState<M>,
         ctx: &mut Ctx<'_, Self>,
-        f: impl FnOnce(&mut Node<'_, '_>),
+        f: impl FnOnce(&mut Node<'_, '_, M>),
     ) {
-        let mut fx: Vec<Effect<Raft>> = Vec::new();
+        let mut fx: Vec<Effect<Self>> = Vec::new();
         let dirty = {
-            let mut inner = ctx.fork::<Raft>(&mut fx);
+            let mut inner = ctx.fork::<Self>(&mut fx);
             let mut node = Node {
                 cfg: self,
                 s,
@@ -538,14 +734,14 @@ impl Raft {
 
 /// One handler's view of a server: its state, a context recording effects, and whether the
 /// durable state changed.
-struct Node<'x, 'c> {
-    cfg: &'x Raft,
-    s: &'x mut RaftState,
-    ctx: &'x mut Ctx<'c, Raft>,
+struct Node<'x, 'c, M: StateMachine> {
+    cfg: &'x Raft<M>,
+    s: &'x mut RaftState<M>,
+    ctx: &'x mut Ctx<'c, Raft<M>>,
     dirty: bool,
 }
 
-impl Node<'_, '_> {
+impl<M: StateMachine> Node<'_, '_, M> {
     fn me(&self) -> NodeId {
         self.ctx.id()
     }
@@ -559,6 +755,23 @@ impl Node<'_, '_> {
         self.ctx.set_timer(RaftTimer::Election, d);
     }
 
+    /// Leaves the leader role (if it had it): stops heartbeats, and tells the clients of reads
+    /// still waiting for read-index to retry elsewhere.
+    fn step_down(&mut self) {
+        if let Role::Leader { reads, .. } = std::mem::replace(&mut self.s.role, Role::Follower) {
+            self.ctx.cancel_timer(RaftTimer::Heartbeat);
+            self.reset_election_timer();
+            for r in reads {
+                self.ctx.indicate(RaftInd::Redirect {
+                    client: M::client(&r.cmd),
+                    leader: None,
+                    cmd: r.cmd,
+                });
+            }
+        }
+        self.s.role = Role::Follower;
+    }
+
     /// A higher term: adopt it, forget the vote, become a follower.
     fn observe_term(&mut self, term: u64) {
         if term <= self.s.term {
@@ -568,11 +781,7 @@ impl Node<'_, '_> {
         self.s.voted_for = None;
         self.dirty = true;
         self.s.leader = None;
-        if self.s.is_leader() {
-            self.ctx.cancel_timer(RaftTimer::Heartbeat);
-            self.reset_election_timer();
-        }
-        self.s.role = Role::Follower;
+        self.step_down();
     }
 
     fn start_election(&mut self) {
@@ -606,6 +815,10 @@ impl Node<'_, '_> {
         self.s.role = Role::Leader {
             next: vec![self.s.last_index() + 1; n],
             matched: vec![0; n],
+            term_start: self.s.last_index() + 1,
+            round: 0,
+            acked: vec![0; n],
+            reads: Vec::new(),
         };
         self.s.leader = Some(self.me());
         self.ctx.cancel_timer(RaftTimer::Election);
@@ -619,7 +832,7 @@ impl Node<'_, '_> {
         self.advance_commit();
     }
 
-    fn append(&mut self, cmd: Cmd) {
+    fn append(&mut self, cmd: Cmd<M::Cmd>) {
         self.s.log.push(Entry {
             term: self.s.term,
             cmd,
@@ -627,21 +840,36 @@ impl Node<'_, '_> {
         self.dirty = true;
     }
 
-    /// As leader: send `to` the entries from its `next` on.
+    /// As leader: send `to` the entries from its `next` on, or the snapshot if they are
+    /// compacted.
     fn send_append(&mut self, to: NodeId) {
-        let Role::Leader { next, .. } = &self.s.role else {
+        let Role::Leader { next, round, .. } = &self.s.role else {
             return;
         };
+        let round = *round;
+        let prev_index = next[to.index()].max(1) - 1;
+        if prev_index < self.s.snap_index {
+            let msg = RaftMsg::InstallSnapshot {
+                term: self.s.term,
+                index: self.s.snap_index,
+                last_term: self.s.snap_term,
+                machine: self.s.snapshot.clone(),
+                round,
+            };
+            self.ctx.send(to, msg);
+            return;
+        }
         let len = self.s.log.len();
-        let start = ((next[to.index()].max(1) - 1) as usize).min(len);
+        let start = ((prev_index - self.s.snap_index) as usize).min(len);
         let end = len.min(start.saturating_add(self.cfg.max_batch));
-        let prev_index = start as u64;
+        let prev_index = self.s.snap_index + start as u64;
         let msg = RaftMsg::AppendEntries {
             term: self.s.term,
             prev_index,
             prev_term: self.s.term_at(prev_index).unwrap_or(0),
             entries: self.s.log[start..end].to_vec(),
             commit: self.s.commit,
+            round,
         };
         self.ctx.send(to, msg);
     }
@@ -672,37 +900,126 @@ impl Node<'_, '_> {
         let n = acked[majority(acked.len()) - 1];
         if n > self.s.commit && (self.cfg.unsafe_commit || self.s.term_at(n) == Some(self.s.term)) {
             self.commit_to(n);
+            self.serve_reads();
         }
     }
 
-    /// Commits and applies the entries up to `upto`.
+    /// Commits and applies the entries up to `upto`, then compacts the log if it is due.
     fn commit_to(&mut self, upto: u64) {
         let upto = upto.min(self.s.last_index());
         while self.s.commit < upto {
             self.s.commit += 1;
             let index = self.s.commit;
-            let e = self.s.log[(index - 1) as usize];
-            let resp = match e.cmd {
-                Cmd::Noop => None,
-                Cmd::Write { client, value } => {
-                    self.s.value = Some(value);
-                    Some(RegisterResp::WriteOk { client })
-                }
-                Cmd::Read { client } => Some(RegisterResp::ReadOk {
-                    client,
-                    value: self.s.value,
-                }),
+            let Some(e) = self.s.entry(index).cloned() else {
+                unreachable!("Raft: committing index {index}, which the log does not hold");
             };
+            let out = match &e.cmd {
+                Cmd::Noop => None,
+                Cmd::Op(c) => Some(self.s.machine.apply(c)),
+            };
+            let mine = self.s.is_leader() && e.term == self.s.term;
             self.ctx.indicate(RaftInd::Commit {
                 index,
                 term: e.term,
                 cmd: e.cmd,
             });
-            if let Some(r) = resp {
-                if self.s.is_leader() && e.term == self.s.term {
-                    self.ctx.indicate(RaftInd::Client(r));
-                }
+            if let (Some(out), true) = (out, mine) {
+                self.ctx.indicate(RaftInd::Client(out));
             }
+        }
+        if self.cfg.snapshot_every > 0
+            && self.s.commit - self.s.snap_index >= self.cfg.snapshot_every
+        {
+            self.compact();
+        }
+    }
+
+    /// Replaces the applied entries by a snapshot of the state machine (§7).
+    fn compact(&mut self) {
+        let upto = self.s.commit;
+        let Some(term) = self.s.term_at(upto) else {
+            return;
+        };
+        self.s.log.drain(..(upto - self.s.snap_index) as usize);
+        self.s.snap_index = upto;
+        self.s.snap_term = term;
+        self.s.snapshot = Arc::new(self.s.machine.clone());
+        self.dirty = true;
+    }
+
+    /// As leader: a read-only command waits for a round of heartbeats sent after it arrived.
+    fn read(&mut self, cmd: M::Cmd) {
+        let index = self.s.commit;
+        let Role::Leader {
+            term_start,
+            round,
+            reads,
+            ..
+        } = &mut self.s.role
+        else {
+            return;
+        };
+        let start_round = reads.iter().all(|r| r.round <= *round);
+        let waiting_for_acks = reads.iter().any(|r| r.round == *round);
+        // A round already under way was sent before this read arrived: it cannot confirm it.
+        // Join the next round; start it now unless one is under way (it starts when that one
+        // is confirmed), so at most one round is in flight.
+        let r = *round + 1;
+        reads.push(PendingRead {
+            round: r,
+            index: index.max(*term_start),
+            cmd,
+        });
+        if start_round && !waiting_for_acks {
+            *round = r;
+            self.broadcast_append();
+        }
+        self.serve_reads();
+    }
+
+    /// As leader: answers the reads whose round a majority acknowledged and whose index is
+    /// applied; starts the next round if reads wait for it.
+    fn serve_reads(&mut self) {
+        let me = self.me().index();
+        let commit = self.s.commit;
+        let Role::Leader {
+            round,
+            acked,
+            reads,
+            ..
+        } = &mut self.s.role
+        else {
+            return;
+        };
+        if reads.is_empty() {
+            return;
+        }
+        let mut heard: Vec<u64> = acked
+            .iter()
+            .enumerate()
+            .map(|(i, &a)| if i == me { *round } else { a })
+            .collect();
+        heard.sort_unstable_by(|a, b| b.cmp(a));
+        let confirmed = heard[majority(heard.len()) - 1];
+        let mut ready = Vec::new();
+        reads.retain(|r| {
+            let go = r.round <= confirmed && r.index <= commit;
+            if go {
+                ready.push(r.cmd.clone());
+            }
+            !go
+        });
+        let next_round = confirmed == *round && reads.iter().any(|r| r.round > *round);
+        if next_round {
+            *round += 1;
+        }
+        for cmd in ready {
+            let out = self.s.machine.query(&cmd);
+            self.ctx.indicate(RaftInd::Client(out));
+        }
+        if next_round {
+            self.broadcast_append();
+            self.serve_reads();
         }
     }
 
@@ -722,20 +1039,23 @@ impl Node<'_, '_> {
         }
     }
 
-    fn on_request(&mut self, req: RegisterReq) {
-        if self.s.is_leader() {
-            self.append(Cmd::from(req));
+    fn on_request(&mut self, req: M::Cmd) {
+        if !self.s.is_leader() {
+            self.ctx.indicate(RaftInd::Redirect {
+                client: M::client(&req),
+                leader: self.s.leader,
+                cmd: req,
+            });
+        } else if self.cfg.read_index && self.cfg.noop_on_election && M::read_only(&req) {
+            self.read(req);
+        } else {
+            self.append(Cmd::Op(req));
             self.broadcast_append();
             self.advance_commit();
-        } else {
-            self.ctx.indicate(RaftInd::Redirect {
-                client: req.client(),
-                leader: self.s.leader,
-            });
         }
     }
 
-    fn on_message(&mut self, from: NodeId, msg: RaftMsg) {
+    fn on_message(&mut self, from: NodeId, msg: RaftMsg<M>) {
         if from.index() >= self.n() || from == self.me() {
             return; // not a peer of this run
         }
@@ -781,45 +1101,77 @@ impl Node<'_, '_> {
                 prev_term,
                 entries,
                 commit,
-            } => self.on_append(from, term, prev_index, prev_term, &entries, commit),
+                round,
+            } => self.on_append(from, term, (prev_index, prev_term), entries, commit, round),
+            RaftMsg::InstallSnapshot {
+                term,
+                index,
+                last_term,
+                machine,
+                round,
+            } => self.on_snapshot(from, term, index, last_term, machine, round),
             RaftMsg::AppendResp {
                 term,
                 success,
                 index,
-            } => self.on_append_resp(from, term, success, index),
+                round,
+            } => self.on_append_resp(from, term, success, index, round),
         }
+    }
+
+    /// A message from the leader of `term` (or a stale one): true if it is current, after
+    /// following that leader.
+    fn follow(&mut self, from: NodeId, term: u64, round: u64) -> bool {
+        if term < self.s.term {
+            let refuse = RaftMsg::AppendResp {
+                term: self.s.term,
+                success: false,
+                index: 0,
+                round,
+            };
+            self.ctx.send(from, refuse);
+            return false;
+        }
+        if self.s.is_leader() {
+            return false; // two leaders of one term: impossible unless a peer misbehaves
+        }
+        self.s.role = Role::Follower;
+        self.s.leader = Some(from);
+        self.reset_election_timer();
+        true
     }
 
     fn on_append(
         &mut self,
         from: NodeId,
         term: u64,
-        prev_index: u64,
-        prev_term: u64,
-        entries: &[Entry],
+        (mut prev_index, mut prev_term): (u64, u64),
+        mut entries: Vec<EntryOf<M>>,
         commit: u64,
+        round: u64,
     ) {
-        if term < self.s.term {
-            let refuse = RaftMsg::AppendResp {
-                term: self.s.term,
-                success: false,
-                index: 0,
-            };
-            self.ctx.send(from, refuse);
+        if !self.follow(from, term, round) {
             return;
         }
-        if self.s.is_leader() {
-            return; // two leaders of one term: impossible unless a peer misbehaves
+        let last_new = prev_index + entries.len() as u64;
+        if prev_index < self.s.snap_index {
+            // Entries up to the snapshot are committed, hence the leader's too: skip them.
+            let skip = ((self.s.snap_index - prev_index) as usize).min(entries.len());
+            entries.drain(..skip);
+            prev_index = self.s.snap_index;
+            prev_term = self.s.snap_term;
+            if entries.is_empty() && last_new <= self.s.snap_index {
+                self.ack(from, term, last_new, round);
+                return;
+            }
         }
-        self.s.role = Role::Follower;
-        self.s.leader = Some(from);
-        self.reset_election_timer();
         if self.s.term_at(prev_index) != Some(prev_term) {
             let hint = prev_index.saturating_sub(1).min(self.s.last_index());
             let refuse = RaftMsg::AppendResp {
                 term,
                 success: false,
                 index: hint,
+                round,
             };
             self.ctx.send(from, refuse);
             return;
@@ -838,33 +1190,73 @@ impl Node<'_, '_> {
                     // Overwriting a committed entry: only a canary leader asks for it.
                     return;
                 }
-                self.s.log.truncate((at - 1) as usize);
+                self.s.log.truncate((at - self.s.snap_index - 1) as usize);
             }
-            self.s.log.extend_from_slice(&entries[k..]);
+            self.s.log.extend(entries.drain(k..));
             self.dirty = true;
         }
-        let last_new = prev_index + entries.len() as u64;
-        let ack = RaftMsg::AppendResp {
-            term,
-            success: true,
-            index: last_new,
-        };
-        self.ctx.send(from, ack);
+        self.ack(from, term, last_new, round);
         let target = commit.min(last_new);
         if target > self.s.commit {
             self.commit_to(target);
         }
     }
 
-    fn on_append_resp(&mut self, from: NodeId, term: u64, success: bool, index: u64) {
+    fn ack(&mut self, to: NodeId, term: u64, index: u64, round: u64) {
+        let ack = RaftMsg::AppendResp {
+            term,
+            success: true,
+            index,
+            round,
+        };
+        self.ctx.send(to, ack);
+    }
+
+    fn on_snapshot(
+        &mut self,
+        from: NodeId,
+        term: u64,
+        index: u64,
+        last_term: u64,
+        machine: Arc<M>,
+        round: u64,
+    ) {
+        if !self.follow(from, term, round) {
+            return;
+        }
+        if index > self.s.commit {
+            if self.s.term_at(index) == Some(last_term) {
+                // The log goes on after the snapshot: keep what follows (§7).
+                self.s.log.drain(..(index - self.s.snap_index) as usize);
+            } else {
+                self.s.log.clear();
+            }
+            self.s.snap_index = index;
+            self.s.snap_term = last_term;
+            self.s.machine = (*machine).clone();
+            self.s.snapshot = machine;
+            self.s.commit = index;
+            self.dirty = true;
+        }
+        self.ack(from, term, index, round);
+    }
+
+    fn on_append_resp(&mut self, from: NodeId, term: u64, success: bool, index: u64, round: u64) {
         if term != self.s.term {
             return;
         }
         let last = self.s.last_index();
-        let Role::Leader { next, matched } = &mut self.s.role else {
+        let Role::Leader { acked, .. } = &mut self.s.role else {
             return;
         };
         let p = from.index();
+        if round > acked[p] {
+            acked[p] = round;
+            self.serve_reads();
+        }
+        let Role::Leader { next, matched, .. } = &mut self.s.role else {
+            return;
+        };
         if success {
             let index = index.min(last);
             if index <= matched[p] {
@@ -887,39 +1279,48 @@ impl Node<'_, '_> {
     }
 }
 
-impl Protocol for Raft {
-    type Msg = RaftMsg;
+impl<M: StateMachine> Protocol for Raft<M> {
+    type Msg = RaftMsg<M>;
     type Timer = RaftTimer;
-    type Request = RegisterReq;
-    type Indication = RaftInd;
-    type State = RaftState;
-    type Durable = RaftDurable;
+    type Request = M::Cmd;
+    type Indication = RaftInd<M>;
+    type State = RaftState<M>;
+    type Durable = RaftDurable<M>;
 
-    fn init(&self, ctx: &mut Ctx<'_, Self>) -> RaftState {
+    fn init(&self, ctx: &mut Ctx<'_, Self>) -> RaftState<M> {
         self.recover(&RaftDurable::default(), ctx)
     }
 
-    fn on_message(&self, s: &mut RaftState, from: NodeId, msg: RaftMsg, ctx: &mut Ctx<'_, Self>) {
+    fn on_message(
+        &self,
+        s: &mut RaftState<M>,
+        from: NodeId,
+        msg: RaftMsg<M>,
+        ctx: &mut Ctx<'_, Self>,
+    ) {
         self.handle(s, ctx, |n| n.on_message(from, msg));
     }
 
-    fn on_timer(&self, s: &mut RaftState, timer: RaftTimer, ctx: &mut Ctx<'_, Self>) {
+    fn on_timer(&self, s: &mut RaftState<M>, timer: RaftTimer, ctx: &mut Ctx<'_, Self>) {
         self.handle(s, ctx, |n| n.on_timer(timer));
     }
 
-    fn on_request(&self, s: &mut RaftState, req: RegisterReq, ctx: &mut Ctx<'_, Self>) {
+    fn on_request(&self, s: &mut RaftState<M>, req: M::Cmd, ctx: &mut Ctx<'_, Self>) {
         self.handle(s, ctx, |n| n.on_request(req));
     }
 
-    fn durable(&self, s: &RaftState) -> RaftDurable {
+    fn durable(&self, s: &RaftState<M>) -> RaftDurable<M> {
         RaftDurable {
             term: s.term,
             voted_for: s.voted_for,
+            snap_index: s.snap_index,
+            snap_term: s.snap_term,
+            snapshot: s.snapshot.clone(),
             log: s.log.clone(),
         }
     }
 
-    fn recover(&self, d: &RaftDurable, ctx: &mut Ctx<'_, Self>) -> RaftState {
+    fn recover(&self, d: &RaftDurable<M>, ctx: &mut Ctx<'_, Self>) -> RaftState<M> {
         assert_fits_node_set("Raft", ctx.n());
         assert!(
             self.election_timeout_min <= self.election_timeout_max,
@@ -928,22 +1329,26 @@ impl Protocol for Raft {
         let mut s = RaftState {
             term: d.term,
             voted_for: d.voted_for,
+            snap_index: d.snap_index,
+            snap_term: d.snap_term,
+            snapshot: d.snapshot.clone(),
             log: d.log.clone(),
             role: Role::Follower,
             leader: None,
-            commit: 0,
-            value: None,
+            commit: d.snap_index,
+            machine: (*d.snapshot).clone(),
         };
         self.handle(&mut s, ctx, |n| n.reset_election_timer());
         s
     }
 
-    fn invariants(&self, s: &RaftState) {
+    fn invariants(&self, s: &RaftState<M>) {
         assert!(
-            s.commit <= s.last_index(),
-            "Raft: commit index {} beyond the log ({} entries)",
+            s.snap_index <= s.commit && s.commit <= s.last_index(),
+            "Raft: commit index {} outside snapshot {}..log end {}",
             s.commit,
-            s.log.len()
+            s.snap_index,
+            s.last_index()
         );
         assert!(
             s.last_term() <= s.term,
@@ -956,12 +1361,20 @@ impl Protocol for Raft {
             Role::Candidate { .. } => {
                 assert!(s.voted_for.is_some(), "Raft: a candidate that did not vote")
             }
-            Role::Leader { next, matched } => {
+            Role::Leader {
+                next,
+                matched,
+                acked,
+                ..
+            } => {
                 assert!(
                     s.voted_for.is_some() && s.leader == s.voted_for,
                     "Raft: a leader that did not vote for itself"
                 );
-                assert_eq!(next.len(), matched.len(), "Raft: leader tables disagree");
+                assert!(
+                    next.len() == matched.len() && acked.len() == matched.len(),
+                    "Raft: leader tables disagree"
+                );
             }
         }
     }
@@ -987,13 +1400,15 @@ impl ClientOps for Raft {
 
 // ---- Properties over node states --------------------------------------------------------------
 
-fn live<'a>(states: &'a [Option<&'a RaftState>]) -> impl Iterator<Item = &'a RaftState> + Clone {
+fn live<'a, M: StateMachine>(
+    states: &'a [Option<&'a RaftState<M>>],
+) -> impl Iterator<Item = &'a RaftState<M>> + Clone {
     states.iter().flatten().copied()
 }
 
 /// *Election safety* on a global state (`states[i]` is node i's state, `None` while it is
 /// down): no two live servers are leaders of the same term.
-pub fn election_safety(states: &[Option<&RaftState>]) -> bool {
+pub fn election_safety<M: StateMachine>(states: &[Option<&RaftState<M>>]) -> bool {
     let mut terms: Vec<u64> = live(states)
         .filter(|s| s.is_leader())
         .map(|s| s.term)
@@ -1002,9 +1417,10 @@ pub fn election_safety(states: &[Option<&RaftState>]) -> bool {
     terms.windows(2).all(|w| w[0] != w[1])
 }
 
-/// *Log matching* between two logs: if they hold an entry with the same index and term, they
-/// are identical up to that index (checked at the highest such index, which implies the others).
-pub fn logs_match(a: &[Entry], b: &[Entry]) -> bool {
+/// *Log matching* between two logs that start at the same index: if they hold an entry with
+/// the same index and term, they are identical up to that index (checked at the highest such
+/// index, which implies the others).
+pub fn logs_match<C: PartialEq>(a: &[Entry<C>], b: &[Entry<C>]) -> bool {
     let common = a.len().min(b.len());
     match (0..common).rev().find(|&i| a[i].term == b[i].term) {
         None => true,
@@ -1012,55 +1428,77 @@ pub fn logs_match(a: &[Entry], b: &[Entry]) -> bool {
     }
 }
 
-/// *Log matching* on a global state: every two live servers' logs match ([`logs_match`]).
-pub fn log_matching(states: &[Option<&RaftState>]) -> bool {
-    let v: Vec<&RaftState> = live(states).collect();
-    v.iter()
-        .enumerate()
-        .all(|(i, a)| v[i + 1..].iter().all(|b| logs_match(&a.log, &b.log)))
+/// The entries of `a` and `b` at the indexes both logs still hold (after both snapshots).
+fn overlap<'a, M: StateMachine>(
+    a: &'a RaftState<M>,
+    b: &'a RaftState<M>,
+) -> (&'a [EntryOf<M>], &'a [EntryOf<M>]) {
+    let from = a.snap_index.max(b.snap_index);
+    let tail = |s: &'a RaftState<M>| &s.log[((from - s.snap_index) as usize).min(s.log.len())..];
+    (tail(a), tail(b))
+}
+
+/// *Log matching* on a global state: every two live servers' logs match ([`logs_match`]) on
+/// the indexes both still hold.
+pub fn log_matching<M: StateMachine>(states: &[Option<&RaftState<M>>]) -> bool {
+    let v: Vec<&RaftState<M>> = live(states).collect();
+    v.iter().enumerate().all(|(i, a)| {
+        v[i + 1..].iter().all(|b| {
+            let (x, y) = overlap(a, b);
+            logs_match(x, y)
+        })
+    })
+}
+
+/// True if `a` and `b` hold the same entries at every index up to `upto` that both still hold.
+fn agree_upto<M: StateMachine>(a: &RaftState<M>, b: &RaftState<M>, upto: u64) -> bool {
+    let from = a.snap_index.max(b.snap_index);
+    let k = upto.saturating_sub(from) as usize;
+    let (x, y) = overlap(a, b);
+    x.len().min(k) == y.len().min(k) && x[..x.len().min(k)] == y[..y.len().min(k)]
 }
 
 /// *State-machine safety* on a global state: the committed (applied) prefixes of every two live
 /// servers agree, so no two servers applied different entries at the same index.
-pub fn state_machine_safety(states: &[Option<&RaftState>]) -> bool {
-    let v: Vec<&RaftState> = live(states).collect();
+pub fn state_machine_safety<M: StateMachine>(states: &[Option<&RaftState<M>>]) -> bool {
+    let v: Vec<&RaftState<M>> = live(states).collect();
     v.iter().enumerate().all(|(i, a)| {
-        v[i + 1..].iter().all(|b| {
-            let c = a.committed().len().min(b.committed().len());
-            a.log[..c] == b.log[..c]
-        })
+        v[i + 1..]
+            .iter()
+            .all(|b| agree_upto(a, b, a.commit.min(b.commit)))
     })
 }
 
 /// *Leader completeness* on a global state: every live leader of term t holds the committed
 /// prefix of every live server whose current term is at most t (such a server learned its
 /// commit index from a leader of a term at most t, so the entries were committed by then).
-pub fn leader_completeness(states: &[Option<&RaftState>]) -> bool {
+pub fn leader_completeness<M: StateMachine>(states: &[Option<&RaftState<M>>]) -> bool {
     live(states).filter(|l| l.is_leader()).all(|l| {
         live(states)
             .filter(|s| s.term <= l.term)
-            .all(|s| l.log.starts_with(s.committed()))
+            .all(|s| l.last_index() >= s.commit && agree_upto(l, s, s.commit))
     })
 }
 
 /// *Leader append-only* across one step of one server: if it is the leader of the same term
-/// before and after, its log only grew (`before.log` is a prefix of `after.log`).
-pub fn leader_append_only(before: &RaftState, after: &RaftState) -> bool {
+/// before and after, its log only grew (every entry `before` holds is in `after`, unchanged).
+pub fn leader_append_only<M: StateMachine>(before: &RaftState<M>, after: &RaftState<M>) -> bool {
     !(before.is_leader() && after.is_leader() && before.term == after.term)
-        || after.log.starts_with(&before.log)
+        || (after.last_index() >= before.last_index()
+            && agree_upto(before, after, before.last_index()))
 }
 
 /// A property over a global state.
-type StateCheck = fn(&[Option<&RaftState>]) -> bool;
+type StateCheck<M> = fn(&[Option<&RaftState<M>>]) -> bool;
 
 /// The first of [`election_safety`], [`log_matching`], [`leader_completeness`] and
 /// [`state_machine_safety`] that fails on this global state, by name; `None` if all hold.
-pub fn safety_violation(states: &[Option<&RaftState>]) -> Option<&'static str> {
-    let checks: [(&'static str, StateCheck); 4] = [
-        ("election-safety", election_safety),
-        ("log-matching", log_matching),
-        ("leader-completeness", leader_completeness),
-        ("state-machine-safety", state_machine_safety),
+pub fn safety_violation<M: StateMachine>(states: &[Option<&RaftState<M>>]) -> Option<&'static str> {
+    let checks: [(&'static str, StateCheck<M>); 4] = [
+        ("election-safety", election_safety::<M>),
+        ("log-matching", log_matching::<M>),
+        ("leader-completeness", leader_completeness::<M>),
+        ("state-machine-safety", state_machine_safety::<M>),
     ];
     checks
         .into_iter()
@@ -1073,8 +1511,13 @@ pub fn safety_violation(states: &[Option<&RaftState>]) -> Option<&'static str> {
 /// Where a run of indications breaks a property (position among them) and how.
 type Clash = Option<(usize, String)>;
 
+/// Finds where a run's indications break a property.
+type ClashFinder<M> = fn(Vec<(NodeId, &RaftInd<M>)>) -> Clash;
+
 /// The first two `BecameLeader` of one term by different servers: `(position, detail)`.
-fn leader_clash<'a>(inds: impl IntoIterator<Item = (NodeId, &'a RaftInd)>) -> Clash {
+fn leader_clash<'a, M: StateMachine>(
+    inds: impl IntoIterator<Item = (NodeId, &'a RaftInd<M>)>,
+) -> Clash {
     let mut leaders: BTreeMap<u64, NodeId> = BTreeMap::new();
     for (i, (node, ind)) in inds.into_iter().enumerate() {
         if let RaftInd::BecameLeader { term } = *ind {
@@ -1088,12 +1531,14 @@ fn leader_clash<'a>(inds: impl IntoIterator<Item = (NodeId, &'a RaftInd)>) -> Cl
 }
 
 /// The first `Commit` that disagrees with an earlier one for the same index.
-fn commit_clash<'a>(inds: impl IntoIterator<Item = (NodeId, &'a RaftInd)>) -> Clash {
-    let mut applied: BTreeMap<u64, (u64, Cmd, NodeId)> = BTreeMap::new();
+fn commit_clash<'a, M: StateMachine>(
+    inds: impl IntoIterator<Item = (NodeId, &'a RaftInd<M>)>,
+) -> Clash {
+    let mut applied: BTreeMap<u64, (u64, &'a Cmd<M::Cmd>, NodeId)> = BTreeMap::new();
     for (i, (node, ind)) in inds.into_iter().enumerate() {
-        if let RaftInd::Commit { index, term, cmd } = *ind {
-            let (t, c, by) = *applied.entry(index).or_insert((term, cmd, node));
-            if (t, c) != (term, cmd) {
+        if let RaftInd::Commit { index, term, cmd } = ind {
+            let (t, c, by) = *applied.entry(*index).or_insert((*term, cmd, node));
+            if (t, c) != (*term, cmd) {
                 return Some((
                     i,
                     format!("{node} applied {cmd:?} (term {term}) at index {index}, but {by} had applied {c:?} (term {t})"),
@@ -1106,19 +1551,23 @@ fn commit_clash<'a>(inds: impl IntoIterator<Item = (NodeId, &'a RaftInd)>) -> Cl
 
 /// *Election safety* over the indications of a run (e.g. the notes a model checker recorded):
 /// no two servers indicate [`RaftInd::BecameLeader`] for the same term.
-pub fn one_leader_per_term<'a>(inds: impl IntoIterator<Item = (NodeId, &'a RaftInd)>) -> bool {
+pub fn one_leader_per_term<'a, M: StateMachine>(
+    inds: impl IntoIterator<Item = (NodeId, &'a RaftInd<M>)>,
+) -> bool {
     leader_clash(inds).is_none()
 }
 
 /// *State-machine safety* over the indications of a run: all [`RaftInd::Commit`]s for one
 /// index carry the same entry (term and command), whichever server applied it and however often.
-pub fn commits_agree<'a>(inds: impl IntoIterator<Item = (NodeId, &'a RaftInd)>) -> bool {
+pub fn commits_agree<'a, M: StateMachine>(
+    inds: impl IntoIterator<Item = (NodeId, &'a RaftInd<M>)>,
+) -> bool {
     commit_clash(inds).is_none()
 }
 
 /// Runs `clash` over a trace's indications and reports the violation at its event.
-fn trace_verdict(trace: &Trace<Raft>, clash: fn(Vec<(NodeId, &RaftInd)>) -> Clash) -> Verdict {
-    let (pos, inds): (Vec<usize>, Vec<(NodeId, &RaftInd)>) = trace
+fn trace_verdict<M: StateMachine>(trace: &Trace<Raft<M>>, clash: ClashFinder<M>) -> Verdict {
+    let (pos, inds): (Vec<usize>, Vec<(NodeId, &RaftInd<M>)>) = trace
         .events
         .iter()
         .enumerate()
@@ -1134,29 +1583,30 @@ fn trace_verdict(trace: &Trace<Raft>, clash: fn(Vec<(NodeId, &RaftInd)>) -> Clas
 }
 
 /// Election safety over a trace (safety): no two servers become leader of the same term.
-pub fn election_safety_property() -> Property<Raft> {
-    Property::safety("election-safety", |trace: &Trace<Raft>| {
+pub fn election_safety_property<M: StateMachine>() -> Property<Raft<M>> {
+    Property::safety("election-safety", |trace: &Trace<Raft<M>>| {
         trace_verdict(trace, |inds| leader_clash(inds))
     })
 }
 
 /// State-machine safety over a trace (safety): no two `Commit` indications for one index carry
 /// different entries.
-pub fn state_machine_safety_property() -> Property<Raft> {
-    Property::safety("state-machine-safety", |trace: &Trace<Raft>| {
+pub fn state_machine_safety_property<M: StateMachine>() -> Property<Raft<M>> {
+    Property::safety("state-machine-safety", |trace: &Trace<Raft<M>>| {
         trace_verdict(trace, |inds| commit_clash(inds))
     })
 }
 
 /// Raft's trace properties: [`election_safety_property`] and
 /// [`state_machine_safety_property`].
-pub fn raft_properties() -> Vec<Property<Raft>> {
+pub fn raft_properties<M: StateMachine>() -> Vec<Property<Raft<M>>> {
     vec![election_safety_property(), state_machine_safety_property()]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::register::RegisterResp;
     use synod_core::{FirstChoice, Instant};
 
     fn ctx_run(me: u32, n: usize, f: impl FnOnce(&mut Ctx<'_, Raft>)) -> Vec<Effect<Raft>> {
@@ -1239,7 +1689,7 @@ mod tests {
                 client: 4
             })))
         );
-        assert_eq!(s.value, Some(9));
+        assert_eq!(s.machine.value, Some(9));
     }
 
     #[test]
@@ -1248,7 +1698,7 @@ mod tests {
         let mut s = fresh(&p, 1, 3);
         let e = |term, value| Entry {
             term,
-            cmd: Cmd::Write { client: 0, value },
+            cmd: Cmd::Op(RegisterReq::Write { client: 0, value }),
         };
         let ae = |entries: Vec<Entry>, commit| RaftMsg::AppendEntries {
             term: 1,
@@ -1256,6 +1706,7 @@ mod tests {
             prev_term: 0,
             entries,
             commit,
+            round: 0,
         };
         ctx_run(1, 3, |c| {
             p.on_message(&mut s, NodeId(0), ae(vec![e(1, 1), e(1, 2)], 0), c)
@@ -1271,10 +1722,10 @@ mod tests {
         assert!(fx.contains(&Effect::Indicate(RaftInd::Commit {
             index: 1,
             term: 1,
-            cmd: Cmd::Write {
+            cmd: Cmd::Op(RegisterReq::Write {
                 client: 0,
                 value: 1
-            }
+            })
         })));
         // A conflicting entry (term 2 at index 2) replaces the uncommitted suffix.
         let ae2 = RaftMsg::AppendEntries {
@@ -1283,6 +1734,7 @@ mod tests {
             prev_term: 1,
             entries: vec![e(2, 3)],
             commit: 1,
+            round: 0,
         };
         let fx = ctx_run(1, 3, |c| p.on_message(&mut s, NodeId(2), ae2, c));
         assert_eq!(fx[0], Effect::Persist);
@@ -1296,7 +1748,8 @@ mod tests {
             fx,
             vec![Effect::Indicate(RaftInd::Redirect {
                 client: 5,
-                leader: Some(NodeId(2))
+                leader: Some(NodeId(2)),
+                cmd: RegisterReq::Read { client: 5 },
             })]
         );
     }

@@ -25,4 +25,6 @@
 pub mod chain;
 pub mod crdt;
 pub mod dynamo;
+pub mod kv;
 pub mod primary_backup;
+pub mod state_machine;
