@@ -174,6 +174,10 @@ pub struct StressArgs {
     /// Raft's election timeout in the replicas (ms).
     #[arg(long, default_value_t = 300)]
     election_ms: u64,
+    /// Run a deliberately broken cluster the test must catch: `unconfirmed-reads` (leaders
+    /// answer reads without confirming they still lead).
+    #[arg(long, value_name = "CANARY")]
+    canary: Option<String>,
     /// Print one JSON document.
     #[arg(long)]
     json: bool,
@@ -215,6 +219,7 @@ pub fn cmd_node(a: NodeArgs) -> Result<ExitCode, LabError> {
                 fsync: file.fsync && !a.no_fsync,
                 timing: file.timing(),
                 request_timeout: Duration::from_secs(2),
+                canary_unconfirmed_reads: file.canary_unconfirmed_reads,
             }
         }
         None => {
@@ -248,6 +253,7 @@ pub fn cmd_node(a: NodeArgs) -> Result<ExitCode, LabError> {
                 fsync: !a.no_fsync,
                 timing: a.timing.timing(),
                 request_timeout: Duration::from_secs(2),
+                canary_unconfirmed_reads: false,
             }
         }
     };
@@ -483,6 +489,15 @@ fn leader(c: &KvClient) -> Option<String> {
 /// `synod stress`.
 pub fn cmd_stress(a: StressArgs) -> Result<ExitCode, LabError> {
     let nemesis = Nemesis::parse_list(&a.nemesis).map_err(LabError::new)?;
+    let canary_unconfirmed_reads = match a.canary.as_deref() {
+        None => false,
+        Some("unconfirmed-reads") => true,
+        Some(other) => {
+            return Err(LabError::new(format!(
+                "unknown canary `{other}`: the one canary is unconfirmed-reads"
+            )))
+        }
+    };
     let exe = std::env::current_exe()
         .map_err(|e| LabError::new(format!("cannot find the synod binary: {e}")))?;
     let opts = StressOptions {
@@ -498,6 +513,7 @@ pub fn cmd_stress(a: StressArgs) -> Result<ExitCode, LabError> {
             heartbeat_ms: a.heartbeat_ms,
             election_ms: a.election_ms,
         },
+        canary_unconfirmed_reads,
     };
     let chatty = !a.json && std::io::stderr().is_terminal();
     let report = runtime()?

@@ -1,24 +1,9 @@
 //! `synod lin` end to end: histories saved by `synod sim`, the Jepsen formats, errors, budgets.
 
+mod common;
+use common::{json, synod};
+
 use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn synod(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_synod"))
-        .args(args)
-        .output()
-        .expect("synod runs")
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
 
 fn tmp(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("synod-lin-test-{}", std::process::id()));

@@ -1,26 +1,12 @@
 //! The real service end to end: `synod cluster up`, `synod kv`, killing the leader with
 //! SIGKILL, restarting it from its log, `synod cluster down`; and the user-error paths.
 
+mod common;
+use common::{json, synod};
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Duration;
-
-fn synod(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_synod"))
-        .args(args)
-        .output()
-        .expect("run synod")
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
 
 fn pid_of(dir: &Path, node: &str) -> u32 {
     let text = std::fs::read_to_string(dir.join("cluster.toml")).unwrap();

@@ -1,14 +1,10 @@
 //! `synod shm`: shared-memory programs run and checked from the command line.
 
-use serde_json::Value;
-use std::process::{Command, Output};
+mod common;
+use common::synod;
 
-fn synod(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_synod"))
-        .args(args)
-        .output()
-        .expect("synod runs")
-}
+use serde_json::Value;
+use std::process::Output;
 
 fn doc(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).expect("stdout is exactly one JSON document")

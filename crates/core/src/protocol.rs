@@ -92,6 +92,21 @@ pub trait Protocol: Sized + Send + Sync + 'static {
     /// The layer above (an application, a client, an upper protocol) made a request.
     fn on_request(&self, state: &mut Self::State, req: Self::Request, ctx: &mut Ctx<'_, Self>);
 
+    /// A hint from a driver on a real network: its connection to `peer` broke and reconnecting
+    /// was refused, so `peer` has probably crashed (the host of a killed process refuses
+    /// connections at once). Only a hint: a peer behind a broken link may be alive, and most
+    /// failures give none (a partition, a paused process, a dead host), so nothing may depend on
+    /// it, safety least of all; it may only make a protocol react sooner (a Raft follower whose
+    /// leader is unreachable starts an election without waiting out its timeout). The
+    /// simulator and the model checker never give it. The default ignores it.
+    fn on_peer_unreachable(
+        &self,
+        _state: &mut Self::State,
+        _peer: NodeId,
+        _ctx: &mut Ctx<'_, Self>,
+    ) {
+    }
+
     /// The part of `state` to write to stable storage at an [`Effect::Persist`].
     fn durable(&self, _state: &Self::State) -> Self::Durable {
         Self::Durable::default()
@@ -122,6 +137,8 @@ pub enum Input<P: Protocol> {
     Timer(P::Timer),
     /// The layer above asked something ([`Protocol::on_request`]).
     Request(P::Request),
+    /// The driver's transport finds a peer unreachable ([`Protocol::on_peer_unreachable`]).
+    PeerUnreachable(NodeId),
 }
 
 /// Feeds `input` to a node whose volatile state is `state` (`None` before it starts and while
@@ -147,6 +164,7 @@ pub fn step<P: Protocol>(
         Input::Message(from, msg) => protocol.on_message(live(state), from, msg, ctx),
         Input::Timer(t) => protocol.on_timer(live(state), t, ctx),
         Input::Request(r) => protocol.on_request(live(state), r, ctx),
+        Input::PeerUnreachable(p) => protocol.on_peer_unreachable(live(state), p, ctx),
     }
     protocol.invariants(state.as_ref().expect("a node has state after a step"));
 }

@@ -56,6 +56,10 @@ pub struct ClientOptions {
     pub op_timeout: Duration,
     /// How long to wait before retrying when no server knows a leader.
     pub backoff: Duration,
+    /// Start every operation at the next replica in turn (following redirects from there),
+    /// like clients behind a load balancer, instead of at the last known leader. Slower, but a
+    /// tester wants it: a deposed leader that clients still reach is where stale reads hide.
+    pub spread: bool,
 }
 
 impl Default for ClientOptions {
@@ -65,6 +69,7 @@ impl Default for ClientOptions {
             attempt_timeout: Duration::from_millis(1500),
             op_timeout: Duration::from_secs(10),
             backoff: Duration::from_millis(20),
+            spread: false,
         }
     }
 }
@@ -109,7 +114,7 @@ impl KvClient {
     /// Reads `key`.
     pub async fn get(&mut self, key: &str) -> Result<Option<String>, KvError> {
         match self.call(KvOp::Get { key: key.into() }).await? {
-            KvResult::Value(v) => Ok(v),
+            KvResult::Value(v) => Ok(v.map(|s| s.to_string())),
             other => Err(KvError::Definite(format!("unexpected answer {other:?}"))),
         }
     }
@@ -136,12 +141,12 @@ impl KvClient {
     ) -> Result<Result<(), Option<String>>, KvError> {
         let op = KvOp::Cas {
             key: key.into(),
-            from: from.map(String::from),
+            from: from.map(std::sync::Arc::from),
             to: to.into(),
         };
         match self.call(op).await? {
             KvResult::Swapped => Ok(Ok(())),
-            KvResult::Mismatch { current } => Ok(Err(current)),
+            KvResult::Mismatch { current } => Ok(Err(current.map(|s| s.to_string()))),
             other => Err(KvError::Indefinite(format!("unexpected answer {other:?}"))),
         }
     }
@@ -150,6 +155,10 @@ impl KvClient {
     /// answered or [`ClientOptions::op_timeout`] passes.
     pub async fn call(&mut self, op: KvOp) -> Result<KvResult, KvError> {
         self.seq += 1;
+        if self.opts.spread {
+            self.next = (self.leader.unwrap_or(self.next) + 1) % self.nodes.len();
+            self.leader = None;
+        }
         let read = matches!(op, KvOp::Get { .. });
         let cmd = KvCmd {
             client: self.id,

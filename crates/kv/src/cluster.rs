@@ -49,6 +49,9 @@ pub struct ClusterFile {
     pub election_ms: u64,
     /// Whether replicas fsync their log.
     pub fsync: bool,
+    /// CANARY: replicas serve reads without confirming the leadership.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub canary_unconfirmed_reads: bool,
     /// The replicas, by id.
     pub node: Vec<NodeEntry>,
 }
@@ -134,6 +137,7 @@ impl ClusterFile {
             heartbeat_ms: timing.heartbeat_ms,
             election_ms: timing.election_ms,
             fsync: true,
+            canary_unconfirmed_reads: false,
             node,
         })
     }

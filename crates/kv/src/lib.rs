@@ -40,6 +40,7 @@ pub async fn wait_for_leader(
         attempt_timeout: Duration::from_millis(500),
         op_timeout: within,
         backoff: Duration::from_millis(50),
+        spread: false,
     };
     let mut c = KvClient::new(nodes, u64::MAX - 1, opts);
     c.get("__synod_probe")

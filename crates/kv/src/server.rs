@@ -33,16 +33,22 @@ impl Default for Timing {
     }
 }
 
-/// The Raft configuration a replica runs: read-index reads, a snapshot every 10,000 entries,
-/// batches of up to 512 entries.
-pub fn raft(t: Timing) -> Raft<Kv> {
+/// The Raft configuration a replica runs: read-index reads, a snapshot every 2,000 entries,
+/// batches of up to 512 entries. `canary` answers reads without confirming the leadership
+/// ([`Raft::canary_unconfirmed_reads`]): for showing that `synod stress` catches stale reads.
+pub fn raft(t: Timing, canary: bool) -> Raft<Kv> {
     let e = Duration::from_millis(t.election_ms.max(1));
-    Raft::<Kv>::for_machine()
+    let raft = Raft::<Kv>::for_machine()
         .with_election_timeout(e, Duration(2 * e.0 - 1))
         .with_heartbeat(Duration::from_millis(t.heartbeat_ms.max(1)))
         .with_read_index(true)
-        .with_snapshot_every(10_000)
-        .with_max_batch(512)
+        .with_snapshot_every(2_000)
+        .with_max_batch(512);
+    if canary {
+        raft.canary_unconfirmed_reads()
+    } else {
+        raft
+    }
 }
 
 /// How to run one replica.
@@ -63,6 +69,8 @@ pub struct ServerOptions {
     /// How long a client request may wait for its answer before the server answers
     /// [`Reply::Timeout`].
     pub request_timeout: std::time::Duration,
+    /// CANARY: serve reads without confirming the leadership (see [`raft`]).
+    pub canary_unconfirmed_reads: bool,
 }
 
 /// A client waiting for its command's answer.
@@ -112,7 +120,7 @@ pub async fn serve(opts: ServerOptions) -> io::Result<()> {
         handle,
         mut indications,
         mut clients,
-    } = start(raft(opts.timing), cfg).await?;
+    } = start(raft(opts.timing, opts.canary_unconfirmed_reads), cfg).await?;
     let shared = Arc::new(Shared::default());
     shared.status.lock().expect("status").id = me.0;
     let sh = shared.clone();

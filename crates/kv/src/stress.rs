@@ -4,13 +4,18 @@
 //! of a unique value) and compare-and-sets on a few keys; a nemesis that, one fault at a time,
 //! kills a replica with SIGKILL and restarts it from its log (`kill`), freezes one with
 //! SIGSTOP/SIGCONT (`pause`), cuts the cluster in two through the runtime's fault layer
-//! (`partition`: CI kernels may lack netem), or runs a replica's clock fast, slow or forward
+//! (`partition`: CI kernels may lack netem; every other cut puts the current leader on the
+//! minority side), or runs a replica's clock fast, slow or forward
 //! (`clock`). At the end every fault is healed, a leader is awaited, and every key is read once
 //! more. The recorded history (invocation and completion times; definite failures left out,
 //! indefinite ones open to the end) is checked for linearizability per key by
 //! [`synod_consistency`], and for *lost acknowledged writes*: an acknowledged write that is
 //! the last one in real time on its key (every other write to the key finished before it
 //! began) whose value the final read does not return.
+//!
+//! Clients start each operation at the next replica in turn and follow redirects from there
+//! (like clients behind a load balancer), so a deposed leader that has not heard of its
+//! successor keeps getting requests: that is where stale reads would show.
 //!
 //! One seed drives the clients' operation choices and the nemesis schedule, and is printed;
 //! the processes run in real time, so their interleaving is not reproducible.
@@ -108,6 +113,9 @@ pub struct StressOptions {
     pub exe: PathBuf,
     /// Raft's timing in the replicas.
     pub timing: Timing,
+    /// CANARY: run replicas that serve reads without confirming the leadership; the test
+    /// should then find stale reads.
+    pub canary_unconfirmed_reads: bool,
 }
 
 /// One fault, as the nemesis injected it.
@@ -130,6 +138,8 @@ pub struct StressReport {
     pub nodes: usize,
     /// Clients.
     pub clients: usize,
+    /// True if the replicas ran the unconfirmed-reads canary.
+    pub canary_unconfirmed_reads: bool,
     /// Client operations recorded (the final reads included).
     pub ops: usize,
     /// Operations that completed `ok`.
@@ -260,8 +270,9 @@ pub async fn run(opts: StressOptions, progress: impl Fn(&str)) -> Result<StressR
     };
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let cluster_id = opts.seed ^ 0x5157_4e4f_4400_0000;
-    let file = ClusterFile::local(opts.nodes, &dir, cluster_id, opts.timing)
+    let mut file = ClusterFile::local(opts.nodes, &dir, cluster_id, opts.timing)
         .map_err(|e| format!("cannot pick ports: {e}"))?;
+    file.canary_unconfirmed_reads = opts.canary_unconfirmed_reads;
     let file_path = dir.join(ClusterFile::NAME);
     file.write(&file_path)
         .map_err(|e| format!("cannot write {}: {e}", file_path.display()))?;
@@ -353,6 +364,7 @@ pub async fn run(opts: StressOptions, progress: impl Fn(&str)) -> Result<StressR
         seed: opts.seed,
         nodes: opts.nodes,
         clients: opts.clients,
+        canary_unconfirmed_reads: opts.canary_unconfirmed_reads,
         ops: ops.len(),
         ok: count(|c| matches!(c, Completion::Ok(_))),
         failed: count(|c| matches!(c, Completion::Fail(_))),
@@ -374,6 +386,7 @@ fn client_options(cluster: u64) -> ClientOptions {
         attempt_timeout: Duration::from_millis(1000),
         op_timeout: Duration::from_secs(4),
         backoff: Duration::from_millis(20),
+        spread: true,
     }
 }
 
@@ -519,6 +532,14 @@ async fn nemesis(
             Nemesis::Partition => {
                 let mut all: Vec<usize> = (0..n).collect();
                 prng.shuffle(&mut all);
+                // Every other partition cuts the current leader off with a minority: the
+                // cut that tests what a deposed leader does.
+                if prng.below(2) == 0 {
+                    if let Some(l) = current_leader(&mut admin, n).await {
+                        let at = all.iter().position(|&i| i == l).expect("a node");
+                        all.swap(0, at);
+                    }
+                }
                 let k = 1 + prng.below(((n - 1) / 2).max(1) as u64) as usize;
                 let (side, rest) = all.split_at(k.min(n));
                 let ids = |v: &[usize]| v.iter().map(|&i| NodeId(i as u32)).collect::<Vec<_>>();
@@ -551,6 +572,19 @@ async fn nemesis(
     }
     tokio::time::sleep_until(deadline.into()).await;
     Ok(())
+}
+
+/// The replica that most recently became leader (the highest term led), as the replicas say.
+async fn current_leader(admin: &mut KvClient, n: usize) -> Option<usize> {
+    let mut best: Option<(u64, usize)> = None;
+    for i in 0..n {
+        if let Ok(st) = admin.status(i).await {
+            if st.led_term > 0 && best.is_none_or(|(t, _)| st.led_term > t) {
+                best = Some((st.led_term, i));
+            }
+        }
+    }
+    best.map(|(_, i)| i)
 }
 
 /// Ends every fault: resumes paused replicas, restarts dead ones, heals every link and clock.
@@ -647,6 +681,9 @@ pub fn summary(r: &StressReport) -> String {
         "stress: {} replicas, {} clients, seed {}, {:.1} s\n",
         r.nodes, r.clients, r.seed, r.elapsed_s
     );
+    if r.canary_unconfirmed_reads {
+        s += "CANARY: leaders answer reads without confirming they still lead\n";
+    }
     s += &format!(
         "operations: {} ({} ok, {} failed, {} indefinite)\n",
         r.ops, r.ok, r.failed, r.indefinite

@@ -946,7 +946,7 @@ struct Client {
     /// and a leader named by a redirect.
     current: Option<(usize, NodeId, Instant, Option<NodeId>)>,
     /// The last value this client saw per key (for its compare-and-sets).
-    seen: BTreeMap<String, Option<String>>,
+    seen: BTreeMap<std::sync::Arc<str>, Option<std::sync::Arc<str>>>,
 }
 
 /// Closed-loop key-value clients with sessions: each issues `ops` operations (get, put of a
@@ -1002,8 +1002,8 @@ impl KvClients {
         let cl = &mut self.clients[c];
         cl.issued += 1;
         let seq = cl.issued;
-        let key = KEYS[prng.below(KEYS.len() as u64) as usize].to_string();
-        let value = format!("c{}.{}", cl.id, seq);
+        let key: std::sync::Arc<str> = KEYS[prng.below(KEYS.len() as u64) as usize].into();
+        let value: std::sync::Arc<str> = format!("c{}.{}", cl.id, seq).into();
         let op = match prng.below(3) {
             0 => KvOp::Get { key },
             1 => KvOp::Put { key, value },
@@ -1077,7 +1077,7 @@ impl Workload<Raft<Kv>> for KvClients {
                 );
                 self.hist.borrow_mut()[h].answer = Some((now, result.clone()));
                 let cl = &mut self.clients[c];
-                let key = rec.op.key().to_string();
+                let key: std::sync::Arc<str> = rec.op.key().into();
                 match (&rec.op, result) {
                     (KvOp::Get { .. }, KvResult::Value(v)) => {
                         cl.seen.insert(key, v.clone());
@@ -1168,8 +1168,8 @@ fn linearizable(ops: &[OpRec]) -> bool {
         ops: &[&OpRec],
         end: &dyn Fn(&OpRec) -> Instant,
         done: u32,
-        value: Option<String>,
-        failed: &mut BTreeSet<(u32, Option<String>)>,
+        value: Option<std::sync::Arc<str>>,
+        failed: &mut BTreeSet<(u32, Option<std::sync::Arc<str>>)>,
     ) -> bool {
         if ops
             .iter()
@@ -1286,11 +1286,11 @@ fn the_linearizability_checker_has_teeth() {
 fn replay_once(
     log: &[KvCmd],
 ) -> (
-    Vec<BTreeMap<String, String>>,
+    Vec<BTreeMap<std::sync::Arc<str>, std::sync::Arc<str>>>,
     BTreeMap<(u64, u64), KvResult>,
     usize,
 ) {
-    let mut data: BTreeMap<String, String> = BTreeMap::new();
+    let mut data: BTreeMap<std::sync::Arc<str>, std::sync::Arc<str>> = BTreeMap::new();
     let mut after = vec![data.clone()];
     let mut results = BTreeMap::new();
     let mut dups = 0;

@@ -17,6 +17,8 @@ pub(crate) enum Command<P: Protocol> {
     Message(NodeId, P::Msg),
     /// An application request.
     Request(P::Request),
+    /// The transport found a peer unreachable (a hint; see `Protocol::on_peer_unreachable`).
+    PeerUnreachable(NodeId),
     /// Stop after the current batch.
     Shutdown,
 }
@@ -65,6 +67,9 @@ impl<P: Protocol> Driver<P> {
                             self.ready.push_back(Input::Message(from, msg));
                         }
                         Some(Command::Request(req)) => self.ready.push_back(Input::Request(req)),
+                        Some(Command::PeerUnreachable(p)) => {
+                            self.ready.push_back(Input::PeerUnreachable(p));
+                        }
                         Some(Command::Shutdown) | None => return Ok(()),
                     },
                     () = sleep_until_some(self.timers.next_deadline()) => {}
@@ -90,6 +95,7 @@ impl<P: Protocol> Driver<P> {
                 match self.inbox.try_recv() {
                     Ok(Command::Message(from, msg)) => Input::Message(from, msg),
                     Ok(Command::Request(req)) => Input::Request(req),
+                    Ok(Command::PeerUnreachable(p)) => Input::PeerUnreachable(p),
                     Ok(Command::Shutdown) | Err(TryRecvError::Disconnected) => {
                         stop = true;
                         break;

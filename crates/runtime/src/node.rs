@@ -137,12 +137,13 @@ where
         links[peer.index()] = Some(tx);
         let stream = (u64::from(cfg.id.0) + 1) << 32 | u64::from(peer.0);
         let prng = Prng::derive(cfg.seed, stream);
-        tasks.spawn(transport::send_to_peer(
+        tasks.spawn(transport::send_to_peer::<P>(
             peer,
             peer_addr,
             Arc::clone(&t),
             rx,
             prng,
+            inbox_tx.clone(),
         ));
     }
 

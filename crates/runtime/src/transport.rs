@@ -179,26 +179,36 @@ async fn read_peer<P: Protocol>(
 
 /// Keeps a connection to `peer` and writes the queued messages to it, batching everything queued
 /// into one write. Ends when the driver drops the queue.
-pub(crate) async fn send_to_peer<M: serde::Serialize>(
+///
+/// When a connection that was up breaks and the first reconnect is refused, the driver hears
+/// [`Command::PeerUnreachable`] (the protocol's `on_peer_unreachable` hint): a killed process
+/// refuses connections at once, so its peers learn of the crash in milliseconds.
+pub(crate) async fn send_to_peer<P: Protocol>(
     peer: NodeId,
     addr: SocketAddr,
     t: Arc<Transport>,
-    mut queue: mpsc::Receiver<Outgoing<M>>,
+    mut queue: mpsc::Receiver<Outgoing<P::Msg>>,
     mut prng: Prng,
+    inbox: mpsc::Sender<Command<P>>,
 ) {
     let mut backoff = Backoff::default();
-    let mut held: Option<Outgoing<M>> = None;
+    let mut held: Option<Outgoing<P::Msg>> = None;
     let mut was_up = true; // log the first failure of an outage, not every retry
+    let mut connected = false; // a connection was up before this failure
     loop {
         let (mut reader, mut writer) = match connect_peer(addr, &t).await {
             Ok(conn) => {
                 add(&t.counters.connects, 1);
                 backoff = Backoff::default();
                 was_up = true;
+                connected = true;
                 conn
             }
             Err(e) => {
                 add(&t.counters.connect_failures, 1);
+                if std::mem::take(&mut connected) && e.kind() == io::ErrorKind::ConnectionRefused {
+                    let _ = inbox.try_send(Command::PeerUnreachable(peer));
+                }
                 if std::mem::take(&mut was_up) {
                     crate::log!(t.id, "cannot reach {peer} at {addr} (retrying): {e}");
                 }

@@ -252,6 +252,23 @@ fn consensus_protocols() -> Vec<ProtocolEntry> {
             },
         },
         ProtocolEntry {
+            name: "raft-unconfirmed-reads",
+            topic: Topic::Consensus,
+            summary: "CANARY: Raft answering reads at once from the leader's state, without the read-index round that confirms it is still the leader; a deposed leader serves stale reads (try --nodes 5 --chaos --loss 0.05 --dup 0.05)",
+            canary: true,
+            run: |spec| {
+                run_client_protocol(
+                    "raft-unconfirmed-reads",
+                    Raft::new().canary_unconfirmed_reads(),
+                    &with_progress(raft::raft_properties()),
+                    register_clients("raft-unconfirmed-reads", spec)?,
+                    spec,
+                    consensus_timing(spec),
+                    describe_register,
+                )
+            },
+        },
+        ProtocolEntry {
             name: "multi-paxos",
             topic: Topic::Consensus,
             summary: "Multi-Paxos: one phase 1 for all slots, an Omega-trusted leader, re-proposal of accepted values; crash-recovery (try --chaos)",

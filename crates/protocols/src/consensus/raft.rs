@@ -587,6 +587,10 @@ pub struct Raft<M: StateMachine = Register> {
     /// CANARY when true: the leader commits any entry stored on a majority, whatever its term
     /// (the unsafe rule of Figure 8).
     pub unsafe_commit: bool,
+    /// CANARY when true: with read-index on, a leader answers a read at once from its state
+    /// machine, without confirming that it is still the leader: a deposed leader that has not
+    /// heard of its successor serves stale reads.
+    pub unconfirmed_reads: bool,
     #[derive_where(skip)]
     machine: std::marker::PhantomData<fn() -> M>,
 }
@@ -631,6 +635,7 @@ impl<M: StateMachine> Raft<M> {
             read_index: false,
             snapshot_every: 0,
             unsafe_commit: false,
+            unconfirmed_reads: false,
             machine: std::marker::PhantomData,
         }
     }
@@ -684,6 +689,15 @@ impl<M: StateMachine> Raft<M> {
     /// Compact the log into a snapshot every `k` applied entries (0: never).
     pub fn with_snapshot_every(mut self, k: u64) -> Self {
         self.snapshot_every = k;
+        self
+    }
+
+    /// CANARY: read-index without the confirmation round (see [`Raft::unconfirmed_reads`]):
+    /// linearizability fails once a partition or a pause deposes a leader that clients still
+    /// reach.
+    pub fn canary_unconfirmed_reads(mut self) -> Self {
+        self.read_index = true;
+        self.unconfirmed_reads = true;
         self
     }
 
@@ -1046,6 +1060,9 @@ impl<M: StateMachine> Node<'_, '_, M> {
                 leader: self.s.leader,
                 cmd: req,
             });
+        } else if self.cfg.unconfirmed_reads && M::read_only(&req) {
+            let out = self.s.machine.query(&req);
+            self.ctx.indicate(RaftInd::Client(out));
         } else if self.cfg.read_index && self.cfg.noop_on_election && M::read_only(&req) {
             self.read(req);
         } else {
@@ -1307,6 +1324,20 @@ impl<M: StateMachine> Protocol for Raft<M> {
 
     fn on_request(&self, s: &mut RaftState<M>, req: M::Cmd, ctx: &mut Ctx<'_, Self>) {
         self.handle(s, ctx, |n| n.on_request(req));
+    }
+
+    /// The known leader is unreachable (its process is probably gone): a follower shortens its
+    /// election timer to a fifth of the usual window, still randomized, instead of waiting out
+    /// the full timeout. Only the timing changes, so safety is untouched; a wrong hint costs an
+    /// election at worst.
+    fn on_peer_unreachable(&self, s: &mut RaftState<M>, peer: NodeId, ctx: &mut Ctx<'_, Self>) {
+        if s.leader == Some(peer) && matches!(s.role, Role::Follower) {
+            s.leader = None;
+            self.handle(s, ctx, |n| {
+                let d = n.cfg.draw_timeout(n.ctx);
+                n.ctx.set_timer(RaftTimer::Election, Duration(d.0 / 5));
+            });
+        }
     }
 
     fn durable(&self, s: &RaftState<M>) -> RaftDurable<M> {
@@ -1752,6 +1783,27 @@ mod tests {
                 cmd: RegisterReq::Read { client: 5 },
             })]
         );
+    }
+
+    #[test]
+    fn an_unreachable_leader_brings_the_election_forward_and_nothing_else_does() {
+        let p = Raft::new();
+        let mut s = fresh(&p, 1, 3);
+        s.leader = Some(NodeId(0));
+        // A hint about a peer that is not the leader changes nothing.
+        let fx = ctx_run(1, 3, |c| p.on_peer_unreachable(&mut s, NodeId(2), c));
+        assert!(fx.is_empty(), "{fx:?}");
+        let fx = ctx_run(1, 3, |c| p.on_peer_unreachable(&mut s, NodeId(0), c));
+        let [Effect::SetTimer {
+            timer: RaftTimer::Election,
+            after,
+        }] = fx[..]
+        else {
+            panic!("one election timer: {fx:?}")
+        };
+        assert!(after < p.election_timeout_min, "{after} is sooner than any timeout");
+        assert_eq!(s.leader, None);
+        assert_eq!(s.term, 0, "no term change, nothing persisted");
     }
 
     #[test]

@@ -16,12 +16,16 @@
 //! Reads (`get`) carry no session: they are read-only ([`StateMachine::read_only`]) and a Raft
 //! leader answers them by read-index, without a log entry.
 //!
+//! Keys and values are `Arc<str>`: a Raft leader copies and compares its log entries when it
+//! persists them, and a shared string makes both a pointer operation.
+//!
 //! **Read:** Ongaro, "Consensus: bridging theory and practice" (PhD thesis, Stanford, 2014),
 //! ch. 6.3 (implementing linearizable semantics) and 6.4 (read-only queries).
 
 use super::state_machine::StateMachine;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// An operation on the store.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -29,23 +33,23 @@ pub enum KvOp {
     /// Read `key`.
     Get {
         /// The key.
-        key: String,
+        key: Arc<str>,
     },
     /// Set `key` to `value`.
     Put {
         /// The key.
-        key: String,
+        key: Arc<str>,
         /// The new value.
-        value: String,
+        value: Arc<str>,
     },
     /// Set `key` to `to` if its value is `from` (`None`: the key is absent).
     Cas {
         /// The key.
-        key: String,
+        key: Arc<str>,
         /// The expected current value.
-        from: Option<String>,
+        from: Option<Arc<str>>,
         /// The new value.
-        to: String,
+        to: Arc<str>,
     },
 }
 
@@ -73,7 +77,7 @@ pub struct KvCmd {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum KvResult {
     /// A `get`'s answer (`None`: absent).
-    Value(Option<String>),
+    Value(Option<Arc<str>>),
     /// A `put` was applied.
     Written,
     /// A `cas` found the expected value and swapped it.
@@ -81,7 +85,7 @@ pub enum KvResult {
     /// A `cas` found another value (`current`) and changed nothing.
     Mismatch {
         /// The value it found.
-        current: Option<String>,
+        current: Option<Arc<str>>,
     },
     /// The command is older than the client's last applied one: a late duplicate, not applied;
     /// the client has its answer already.
@@ -114,7 +118,7 @@ pub struct Session {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Kv {
     /// The data.
-    pub data: BTreeMap<String, String>,
+    pub data: BTreeMap<Arc<str>, Arc<str>>,
     /// The client sessions.
     pub sessions: BTreeMap<u64, Session>,
     /// Writes applied so far (a logical clock for session eviction).
