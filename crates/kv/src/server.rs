@@ -34,7 +34,8 @@ impl Default for Timing {
 }
 
 /// The Raft configuration a replica runs: read-index reads, a snapshot every 2,000 entries,
-/// batches of up to 512 entries. `canary` answers reads without confirming the leadership
+/// batches of up to 512 entries, election timeouts drawn from 1,000 values (two followers
+/// rarely pick the same one). `canary` answers reads without confirming the leadership
 /// ([`Raft::canary_unconfirmed_reads`]): for showing that `synod stress` catches stale reads.
 pub fn raft(t: Timing, canary: bool) -> Raft<Kv> {
     let e = Duration::from_millis(t.election_ms.max(1));
@@ -43,7 +44,8 @@ pub fn raft(t: Timing, canary: bool) -> Raft<Kv> {
         .with_heartbeat(Duration::from_millis(t.heartbeat_ms.max(1)))
         .with_read_index(true)
         .with_snapshot_every(2_000)
-        .with_max_batch(512);
+        .with_max_batch(512)
+        .with_timeout_choices(1000);
     if canary {
         raft.canary_unconfirmed_reads()
     } else {

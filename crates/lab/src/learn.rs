@@ -212,6 +212,11 @@ const REPLICATION: Page = Page {
         TryIt { command: "synod experiment crdt-convergence", shows: "replicas diverge during a partition and converge after it; a naive counter under duplication does not" },
         TryIt { command: "synod soak chain --chaos --loss 0.05 --dup 0.05 --seeds 100", shows: "chain replication linearizable under crashes, recoveries, partitions, loss and duplication, seed after seed" },
         TryIt { command: "synod soak crdt-orset --seeds 100", shows: "an OR-set converges to its add-wins specification after every healed partition" },
+        TryIt { command: "synod cluster up --nodes 3 --dir /tmp/synod-cluster", shows: "state machine replication for real: three replica processes of the Raft key-value store on loopback, with write-ahead logs; returns once a leader is elected" },
+        TryIt { command: "synod kv put greeting hello --dir /tmp/synod-cluster --json", shows: "a put through the leader (the JSON names it); kill -9 that pid and put again: the others elect a new leader in about 0.3 s" },
+        TryIt { command: "synod cluster down --dir /tmp/synod-cluster", shows: "the replicas stopped" },
+        TryIt { command: "synod stress --nodes 3 --clients 4 --time 30s --nemesis kill,pause,partition,clock --seed 1", shows: "Jepsen-style: real processes killed, paused, partitioned and clock-skewed under concurrent clients; the history is linearizable and no acknowledged write is lost" },
+        TryIt { command: "synod stress --nodes 5 --clients 8 --keys 2 --time 20s --nemesis partition --canary unconfirmed-reads --seed 3", shows: "leaders that answer reads without confirming they still lead: a deposed leader serves stale reads and the checker says which" },
     ],
     reading: &[
         Reading { need: "the schemes side by side", read: "Charron-Bost, Pedone & Schiper (eds.), Replication: Theory and Practice (van Renesse & Guerraoui on primary-backup, chain and SMR; Schneider & Zhou)", why: "the specialist volume; one chapter per family" },

@@ -206,7 +206,16 @@ pub(crate) async fn send_to_peer<P: Protocol>(
             }
             Err(e) => {
                 add(&t.counters.connect_failures, 1);
-                if std::mem::take(&mut connected) && e.kind() == io::ErrorKind::ConnectionRefused {
+                // Refused or reset at once: nothing listens there any more (a paused process
+                // still accepts, then times out, and gives no hint).
+                let gone = matches!(
+                    e.kind(),
+                    io::ErrorKind::ConnectionRefused
+                        | io::ErrorKind::ConnectionReset
+                        | io::ErrorKind::ConnectionAborted
+                        | io::ErrorKind::UnexpectedEof
+                );
+                if gone && std::mem::take(&mut connected) {
                     let _ = inbox.try_send(Command::PeerUnreachable(peer));
                 }
                 if std::mem::take(&mut was_up) {

@@ -1801,7 +1801,10 @@ mod tests {
         else {
             panic!("one election timer: {fx:?}")
         };
-        assert!(after < p.election_timeout_min, "{after} is sooner than any timeout");
+        assert!(
+            after < p.election_timeout_min,
+            "{after} is sooner than any timeout"
+        );
         assert_eq!(s.leader, None);
         assert_eq!(s.term, 0, "no term change, nothing persisted");
     }
