@@ -216,7 +216,7 @@ const REPLICATION: Page = Page {
         TryIt { command: "synod kv put greeting hello --dir /tmp/synod-cluster --json", shows: "a put through the leader (the JSON names it); kill -9 that pid and put again: the others elect a new leader in about 0.3 s" },
         TryIt { command: "synod cluster down --dir /tmp/synod-cluster", shows: "the replicas stopped" },
         TryIt { command: "synod stress --nodes 3 --clients 4 --time 30s --nemesis kill,pause,partition,clock --seed 1", shows: "Jepsen-style: real processes killed, paused, partitioned and clock-skewed under concurrent clients; the history is linearizable and no acknowledged write is lost" },
-        TryIt { command: "synod stress --nodes 5 --clients 8 --keys 2 --time 20s --nemesis partition --canary unconfirmed-reads --seed 3", shows: "leaders that answer reads without confirming they still lead: a deposed leader serves stale reads and the checker says which" },
+        TryIt { command: "synod stress --nodes 5 --clients 8 --keys 2 --time 20s --nemesis partition --canary unconfirmed-reads --seed 3", shows: "leaders that answer reads without confirming they still lead: when a cut leaves a deposed leader serving clients, the checker finds its stale reads and names them (on some seeds, not all: the processes run in real time)" },
     ],
     reading: &[
         Reading { need: "the schemes side by side", read: "Charron-Bost, Pedone & Schiper (eds.), Replication: Theory and Practice (van Renesse & Guerraoui on primary-backup, chain and SMR; Schneider & Zhou)", why: "the specialist volume; one chapter per family" },
