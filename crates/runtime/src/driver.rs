@@ -51,8 +51,13 @@ pub(crate) struct Driver<P: Protocol> {
     pub batch: usize,
     /// One step's effects (reused).
     pub fx: Vec<Effect<P>>,
-    /// The batch's sends and indications, held until its persist is durable.
+    /// The batch's sends and indications, held until its persist is durable (those before its
+    /// first `Persist`: until the write starts).
     pub held: Vec<Effect<P>>,
+    /// How many of `held` were recorded before the batch's first `Persist`: the contract lets
+    /// those out before the fsync (a Raft leader's new entries go to its followers while its
+    /// own write is in flight).
+    pub before_persist: Option<usize>,
 }
 
 impl<P: Protocol> Driver<P> {
@@ -109,9 +114,11 @@ impl<P: Protocol> Driver<P> {
         add(&self.counters.batches, 1);
         add(&self.counters.inputs_stepped, stepped as u64);
         if persist {
+            let early = self.before_persist.take().unwrap_or(0);
+            self.release(early);
             self.persist().await?;
         }
-        self.release();
+        self.release(usize::MAX);
         Ok(stop)
     }
 
@@ -137,7 +144,10 @@ impl<P: Protocol> Driver<P> {
                     self.timers.set(timer, far_deadline(Instant::now(), real));
                 }
                 Effect::CancelTimer { timer } => self.timers.cancel(&timer),
-                Effect::Persist => persist = true,
+                Effect::Persist => {
+                    persist = true;
+                    self.before_persist.get_or_insert(self.held.len());
+                }
                 visible => self.held.push(visible),
             }
         }
@@ -188,10 +198,12 @@ impl<P: Protocol> Driver<P> {
         Ok(())
     }
 
-    /// Makes the batch's sends and indications visible, in the order recorded.
-    fn release(&mut self) {
+    /// Makes the first `upto` of the batch's held sends and indications visible, in the order
+    /// recorded.
+    fn release(&mut self, upto: usize) {
         let mut held = std::mem::take(&mut self.held);
-        for effect in held.drain(..) {
+        let upto = upto.min(held.len());
+        for effect in held.drain(..upto) {
             match effect {
                 Effect::Send { to, msg } => self.send(to, msg),
                 Effect::Indicate(ind) => {

@@ -43,7 +43,8 @@
 //!
 //! One task steps the protocol, one input at a time. Inputs are run in batches; a batch's sends
 //! and indications are released only after its state is durable (one fsync per batch: group
-//! commit). Timers are a table keyed by name. Time is the node's local clock, which the fault
+//! commit), except those recorded before the batch's first `Persist`, which leave before the
+//! write. Timers are a table keyed by name. Time is the node's local clock, which the fault
 //! layer may skew. Random choices come from a seeded [`Prng`](synod_core::Prng). A restarted
 //! node recovers from its storage. Malformed input from the network is counted and dropped.
 //! The full statement, point by point against [`Protocol`](synod_core::Protocol)'s contract,

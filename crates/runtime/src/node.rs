@@ -167,6 +167,7 @@ where
         batch: cfg.batch,
         fx: Vec::new(),
         held: Vec::new(),
+        before_persist: None,
     };
     let (exit_tx, exit) = watch::channel(None);
     let id = cfg.id;
@@ -219,7 +220,9 @@ where
 ///    commit): it steps up to [`Config::batch`] ready inputs, holding back their sends and
 ///    indications; if any handler recorded `Persist`, it writes `durable(state)` once, after
 ///    the whole batch, and waits for the fsync; only then does it release the held effects, in
-///    the order they were recorded. Delaying an effect is always allowed (the network may delay
+///    the order they were recorded, except those recorded before the batch's first `Persist`,
+///    which the contract lets out before it and which leave before the write starts (a Raft
+///    leader's new entries travel while its own write is in flight). Delaying an effect is always allowed (the network may delay
 ///    any message), and the one write covers every promise made in the batch: a crash before
 ///    the fsync loses the whole batch, exactly as if its inputs had never arrived, and a crash
 ///    after it finds every promise on disk. The value written is the state after the whole

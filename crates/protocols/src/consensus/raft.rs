@@ -720,17 +720,25 @@ impl<M: StateMachine> Raft<M> {
         f: impl FnOnce(&mut Node<'_, '_, M>),
     ) {
         let mut fx: Vec<Effect<Self>> = Vec::new();
-        let dirty = {
+        let (dirty, early) = {
             let mut inner = ctx.fork::<Self>(&mut fx);
             let mut node = Node {
                 cfg: self,
                 s,
                 ctx: &mut inner,
                 dirty: false,
+                early: Vec::new(),
             };
             f(&mut node);
-            node.dirty
+            (node.dirty, node.early)
         };
+        // A leader's new entries may reach its followers while its own write is in flight
+        // (Ongaro's thesis §10.2.1): they promise nothing about this server's disk, and the
+        // leader counts its own copy toward a commit only in later handlers, whose effects
+        // wait for this persist.
+        for (to, msg) in early {
+            ctx.send(to, msg);
+        }
         if dirty {
             ctx.persist();
         }
@@ -753,6 +761,8 @@ struct Node<'x, 'c, M: StateMachine> {
     s: &'x mut RaftState<M>,
     ctx: &'x mut Ctx<'c, Raft<M>>,
     dirty: bool,
+    /// Sends that may leave before the handler's persist (a leader's own new entries).
+    early: Vec<(NodeId, RaftMsg<M>)>,
 }
 
 impl<M: StateMachine> Node<'_, '_, M> {
@@ -857,35 +867,40 @@ impl<M: StateMachine> Node<'_, '_, M> {
     /// As leader: send `to` the entries from its `next` on, or the snapshot if they are
     /// compacted.
     fn send_append(&mut self, to: NodeId) {
+        if let Some(msg) = self.append_msg(to) {
+            self.ctx.send(to, msg);
+        }
+    }
+
+    /// As leader: the message that brings `to` up to date from its `next` on (entries, or the
+    /// snapshot if they are compacted).
+    fn append_msg(&self, to: NodeId) -> Option<RaftMsg<M>> {
         let Role::Leader { next, round, .. } = &self.s.role else {
-            return;
+            return None;
         };
         let round = *round;
         let prev_index = next[to.index()].max(1) - 1;
         if prev_index < self.s.snap_index {
-            let msg = RaftMsg::InstallSnapshot {
+            return Some(RaftMsg::InstallSnapshot {
                 term: self.s.term,
                 index: self.s.snap_index,
                 last_term: self.s.snap_term,
                 machine: self.s.snapshot.clone(),
                 round,
-            };
-            self.ctx.send(to, msg);
-            return;
+            });
         }
         let len = self.s.log.len();
         let start = ((prev_index - self.s.snap_index) as usize).min(len);
         let end = len.min(start.saturating_add(self.cfg.max_batch));
         let prev_index = self.s.snap_index + start as u64;
-        let msg = RaftMsg::AppendEntries {
+        Some(RaftMsg::AppendEntries {
             term: self.s.term,
             prev_index,
             prev_term: self.s.term_at(prev_index).unwrap_or(0),
             entries: self.s.log[start..end].to_vec(),
             commit: self.s.commit,
             round,
-        };
-        self.ctx.send(to, msg);
+        })
     }
 
     fn broadcast_append(&mut self) {
@@ -1067,7 +1082,12 @@ impl<M: StateMachine> Node<'_, '_, M> {
             self.read(req);
         } else {
             self.append(Cmd::Op(req));
-            self.broadcast_append();
+            let me = self.me();
+            for p in NodeId::all(self.n()).filter(|&p| p != me) {
+                if let Some(msg) = self.append_msg(p) {
+                    self.early.push((p, msg));
+                }
+            }
             self.advance_commit();
         }
     }
@@ -1783,6 +1803,40 @@ mod tests {
                 cmd: RegisterReq::Read { client: 5 },
             })]
         );
+    }
+
+    #[test]
+    fn a_leader_sends_its_new_entries_before_its_own_persist_and_answers_after_it() {
+        let p = Raft::new();
+        let mut s = fresh(&p, 0, 3);
+        ctx_run(0, 3, |c| p.on_timer(&mut s, RaftTimer::Election, c));
+        for voter in [1, 2] {
+            let vote = RaftMsg::Vote {
+                term: 1,
+                granted: true,
+            };
+            ctx_run(0, 3, |c| p.on_message(&mut s, NodeId(voter), vote, c));
+        }
+        assert!(s.is_leader());
+        let fx = ctx_run(0, 3, |c| {
+            p.on_request(
+                &mut s,
+                RegisterReq::Write {
+                    client: 4,
+                    value: 9,
+                },
+                c,
+            )
+        });
+        let persist = fx
+            .iter()
+            .position(|e| *e == Effect::Persist)
+            .expect("persisted");
+        assert_eq!(persist, 2, "two AppendEntries, then the persist: {fx:?}");
+        assert!(fx[..persist]
+            .iter()
+            .all(|e| matches!(e, Effect::Send { msg: RaftMsg::AppendEntries { entries, .. }, .. } if entries.len() == 2)));
+        // A vote, by contrast, is persisted before it is sent (see the first test).
     }
 
     #[test]
