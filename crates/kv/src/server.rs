@@ -33,8 +33,9 @@ impl Default for Timing {
     }
 }
 
-/// The Raft configuration a replica runs: read-index reads, a snapshot every 2,000 entries,
-/// batches of up to 512 entries, election timeouts drawn from 1,000 values (two followers
+/// The Raft configuration a replica runs: read-index reads, flow control (one AppendEntries in
+/// flight per follower, so entries that arrive meanwhile leave as one batch), a snapshot every
+/// 2,000 entries, batches of up to 512 entries, election timeouts drawn from 1,000 values (two followers
 /// rarely pick the same one). `canary` answers reads without confirming the leadership
 /// ([`Raft::canary_unconfirmed_reads`]): for showing that `synod stress` catches stale reads.
 pub fn raft(t: Timing, canary: bool) -> Raft<Kv> {
@@ -43,6 +44,7 @@ pub fn raft(t: Timing, canary: bool) -> Raft<Kv> {
         .with_election_timeout(e, Duration(2 * e.0 - 1))
         .with_heartbeat(Duration::from_millis(t.heartbeat_ms.max(1)))
         .with_read_index(true)
+        .with_flow_control(true)
         .with_snapshot_every(2_000)
         .with_max_batch(512)
         .with_timeout_choices(1000);

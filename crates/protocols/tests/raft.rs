@@ -422,6 +422,7 @@ fn leader(mut s: RaftState, me: u32) -> RaftState {
         round: 0,
         acked: vec![0; 3],
         reads: Vec::new(),
+        in_flight: vec![None; 3],
     };
     s
 }

@@ -237,12 +237,15 @@ fn consensus_protocols() -> Vec<ProtocolEntry> {
         ProtocolEntry {
             name: "raft-read-index",
             topic: Topic::Consensus,
-            summary: "Raft serving reads by read-index (a heartbeat round confirms the leader; no log entry) and compacting its log into a snapshot every 8 entries (InstallSnapshot to laggards); linearizable (try --nodes 5 --chaos --loss 0.05 --dup 0.05)",
+            summary: "Raft as the key-value service runs it: reads by read-index (a heartbeat round confirms the leader; no log entry), flow control (one AppendEntries in flight per follower), a snapshot every 8 entries (InstallSnapshot to laggards); linearizable (try --nodes 5 --chaos --loss 0.05 --dup 0.05)",
             canary: false,
             run: |spec| {
                 run_client_protocol(
                     "raft-read-index",
-                    Raft::new().with_read_index(true).with_snapshot_every(8),
+                    Raft::new()
+                        .with_read_index(true)
+                        .with_flow_control(true)
+                        .with_snapshot_every(8),
                     &with_progress(raft::raft_properties()),
                     register_clients("raft-read-index", spec)?,
                     spec,

@@ -375,6 +375,11 @@ pub enum Role<M: StateMachine = Register> {
         acked: Vec<u64>,
         /// Read-only commands waiting for their round and index.
         reads: Vec<PendingRead<M>>,
+        /// Per server, the last index carried by the AppendEntries (or snapshot) sent to it
+        /// whose answer is awaited, if any. Flow control: a client's new entry leaves at once
+        /// only to servers with nothing in flight; the others get it, with every entry that
+        /// arrived meanwhile, when they answer (heartbeats and read rounds send regardless).
+        in_flight: Vec<Option<u64>>,
     },
 }
 
@@ -581,6 +586,11 @@ pub struct Raft<M: StateMachine = Register> {
     /// Read-only commands ([`StateMachine::read_only`]) are answered by read-index (a
     /// heartbeat round confirms the leadership) instead of going through the log.
     pub read_index: bool,
+    /// Flow control: a client's new entry leaves at once only to followers with no
+    /// AppendEntries in flight; the others get it, batched with the entries that arrived
+    /// meanwhile, when they answer (etcd's in-flight limit of one message). Off by default:
+    /// the real key-value service turns it on for throughput under many clients.
+    pub flow_control: bool,
     /// Compact the log into a snapshot once this many applied entries follow the last one
     /// (0: never).
     pub snapshot_every: u64,
@@ -633,6 +643,7 @@ impl<M: StateMachine> Raft<M> {
             max_batch: 64,
             noop_on_election: true,
             read_index: false,
+            flow_control: false,
             snapshot_every: 0,
             unsafe_commit: false,
             unconfirmed_reads: false,
@@ -683,6 +694,13 @@ impl<M: StateMachine> Raft<M> {
     /// new leader what its predecessors committed).
     pub fn with_read_index(mut self, on: bool) -> Self {
         self.read_index = on;
+        self
+    }
+
+    /// Whether the leader holds new entries back from followers that have not answered its
+    /// last AppendEntries (see [`Raft::flow_control`]).
+    pub fn with_flow_control(mut self, on: bool) -> Self {
+        self.flow_control = on;
         self
     }
 
@@ -843,6 +861,7 @@ impl<M: StateMachine> Node<'_, '_, M> {
             round: 0,
             acked: vec![0; n],
             reads: Vec::new(),
+            in_flight: vec![None; n],
         };
         self.s.leader = Some(self.me());
         self.ctx.cancel_timer(RaftTimer::Election);
@@ -868,7 +887,28 @@ impl<M: StateMachine> Node<'_, '_, M> {
     /// compacted.
     fn send_append(&mut self, to: NodeId) {
         if let Some(msg) = self.append_msg(to) {
+            self.mark_in_flight(to, &msg);
             self.ctx.send(to, msg);
+        }
+    }
+
+    /// As leader: notes that `to` has `msg` (an AppendEntries or snapshot) to answer.
+    fn mark_in_flight(&mut self, to: NodeId, msg: &RaftMsg<M>) {
+        if !self.cfg.flow_control {
+            return;
+        }
+        let upto = match msg {
+            RaftMsg::AppendEntries {
+                prev_index,
+                entries,
+                ..
+            } => prev_index + entries.len() as u64,
+            RaftMsg::InstallSnapshot { index, .. } => *index,
+            _ => return,
+        };
+        if let Role::Leader { in_flight, .. } = &mut self.s.role {
+            let slot = &mut in_flight[to.index()];
+            *slot = Some(slot.map_or(upto, |u| u.max(upto)));
         }
     }
 
@@ -1084,7 +1124,14 @@ impl<M: StateMachine> Node<'_, '_, M> {
             self.append(Cmd::Op(req));
             let me = self.me();
             for p in NodeId::all(self.n()).filter(|&p| p != me) {
+                let Role::Leader { in_flight, .. } = &self.s.role else {
+                    break;
+                };
+                if in_flight[p.index()].is_some() {
+                    continue; // leaves with the entries after it, when `p` answers
+                }
                 if let Some(msg) = self.append_msg(p) {
+                    self.mark_in_flight(p, &msg);
                     self.early.push((p, msg));
                 }
             }
@@ -1283,10 +1330,15 @@ impl<M: StateMachine> Node<'_, '_, M> {
             return;
         }
         let last = self.s.last_index();
-        let Role::Leader { acked, .. } = &mut self.s.role else {
+        let p = from.index();
+        let Role::Leader {
+            acked, in_flight, ..
+        } = &mut self.s.role
+        else {
             return;
         };
-        let p = from.index();
+        // Entries appended after the last message sent to `p` wait for this answer.
+        let withheld = in_flight[p].take().is_some_and(|upto| upto < last);
         if round > acked[p] {
             acked[p] = round;
             self.serve_reads();
@@ -1297,7 +1349,11 @@ impl<M: StateMachine> Node<'_, '_, M> {
         if success {
             let index = index.min(last);
             if index <= matched[p] {
-                return; // stale or duplicate
+                // Stale or duplicate; still the moment to send what waited for an answer.
+                if withheld {
+                    self.send_append(from);
+                }
+                return;
             }
             matched[p] = index;
             next[p] = next[p].max(index + 1);
@@ -1308,8 +1364,8 @@ impl<M: StateMachine> Node<'_, '_, M> {
             }
         } else {
             let want = next[p].min(index.saturating_add(1)).max(matched[p] + 1);
-            if want < next[p] {
-                next[p] = want;
+            if want < next[p] || withheld {
+                next[p] = want.min(next[p]);
                 self.send_append(from);
             }
         }
@@ -1416,6 +1472,7 @@ impl<M: StateMachine> Protocol for Raft<M> {
                 next,
                 matched,
                 acked,
+                in_flight,
                 ..
             } => {
                 assert!(
@@ -1423,7 +1480,9 @@ impl<M: StateMachine> Protocol for Raft<M> {
                     "Raft: a leader that did not vote for itself"
                 );
                 assert!(
-                    next.len() == matched.len() && acked.len() == matched.len(),
+                    next.len() == matched.len()
+                        && acked.len() == matched.len()
+                        && in_flight.len() == matched.len(),
                     "Raft: leader tables disagree"
                 );
             }
@@ -1837,6 +1896,74 @@ mod tests {
             .iter()
             .all(|e| matches!(e, Effect::Send { msg: RaftMsg::AppendEntries { entries, .. }, .. } if entries.len() == 2)));
         // A vote, by contrast, is persisted before it is sent (see the first test).
+    }
+
+    #[test]
+    fn with_flow_control_new_entries_wait_for_the_answer_to_the_last_append() {
+        let p = Raft::new().with_flow_control(true);
+        let mut s = fresh(&p, 0, 3);
+        ctx_run(0, 3, |c| p.on_timer(&mut s, RaftTimer::Election, c));
+        for voter in [1, 2] {
+            let vote = RaftMsg::Vote {
+                term: 1,
+                granted: true,
+            };
+            ctx_run(0, 3, |c| p.on_message(&mut s, NodeId(voter), vote, c));
+        }
+        assert!(s.is_leader());
+        let appends = |fx: &[Effect<Raft>]| -> Vec<(usize, u64, usize)> {
+            fx.iter()
+                .filter_map(|e| match e {
+                    Effect::Send {
+                        to,
+                        msg:
+                            RaftMsg::AppendEntries {
+                                prev_index,
+                                entries,
+                                ..
+                            },
+                    } => Some((to.index(), *prev_index, entries.len())),
+                    _ => None,
+                })
+                .collect()
+        };
+        let write = |value| RegisterReq::Write { client: 4, value };
+        // The election's AppendEntries (the no-op, entry 1) are in flight: entry 2 waits.
+        let fx = ctx_run(0, 3, |c| p.on_request(&mut s, write(9), c));
+        assert_eq!(
+            fx,
+            vec![Effect::Persist],
+            "nothing sent while one is in flight"
+        );
+        // Node 1 takes the no-op: entry 2 leaves for it at once, and only for it.
+        let ack = |index| RaftMsg::AppendResp {
+            term: 1,
+            success: true,
+            index,
+            round: 0,
+        };
+        let fx = ctx_run(0, 3, |c| p.on_message(&mut s, NodeId(1), ack(1), c));
+        assert_eq!(appends(&fx), vec![(1, 1, 1)], "{fx:?}");
+        // Entries 3 and 4 wait for node 1's answer, and then leave together.
+        for v in [10, 11] {
+            let fx = ctx_run(0, 3, |c| p.on_request(&mut s, write(v), c));
+            assert_eq!(appends(&fx), vec![], "{fx:?}");
+        }
+        let fx = ctx_run(0, 3, |c| p.on_message(&mut s, NodeId(1), ack(2), c));
+        assert_eq!(appends(&fx), vec![(1, 2, 2)], "{fx:?}");
+        // A stale answer from node 2 (to a heartbeat) still releases what waited for it.
+        let fx = ctx_run(0, 3, |c| p.on_message(&mut s, NodeId(2), ack(0), c));
+        assert_eq!(appends(&fx), vec![(2, 0, 4)], "{fx:?}");
+        // With nothing in flight, a new entry leaves before the persist (§10.2.1).
+        let fx = ctx_run(0, 3, |c| p.on_message(&mut s, NodeId(2), ack(4), c));
+        assert_eq!(appends(&fx), vec![]);
+        let fx = ctx_run(0, 3, |c| p.on_request(&mut s, write(12), c));
+        assert_eq!(
+            appends(&fx),
+            vec![(2, 4, 1)],
+            "node 1 still has 3-4 in flight: {fx:?}"
+        );
+        assert_eq!(fx.last(), Some(&Effect::Persist));
     }
 
     #[test]
