@@ -17,6 +17,8 @@
 //! | [`check_sessions`] | `read`, `write`, `cas` on registers or keys | (none; Terry et al.) |
 //! | [`register_semantics::check_recorded_register_semantics`] | `read`, `write` of unique values on one register | (none; Lamport's safe / regular / atomic, new/old inversions) |
 //! | [`causal::check_causal`] | `read`, `write` of unique values per key | (none; Bouajjani et al.'s CC / CM / CCv bad patterns) |
+//! | [`kafka::check_kafka`] | `send`, `poll`, `commit_offsets`, `list_committed_offsets` on append-only logs | `jepsen.tests.kafka` (Maelstrom's `kafka`) |
+//! | [`txn::check_txn`] | `txn` of reads and writes (registers) or appends (lists) | Elle (`elle.rw-register`, `elle.list-append`) |
 //!
 //! ## Time
 //!
@@ -169,9 +171,11 @@
 
 pub mod causal;
 mod counter_bounds;
+pub mod kafka;
 pub mod register_semantics;
 mod session;
 mod set_full;
+pub mod txn;
 
 pub use counter_bounds::{
     check_counter, CounterAnomaly, CounterOptions, CounterReport, ReadBounds,
