@@ -7,6 +7,7 @@
 mod lin;
 mod service;
 mod shm;
+mod workbench;
 
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
@@ -70,6 +71,9 @@ enum Command {
     /// Jepsen-style test: a local cluster, concurrent clients, kill/pause/partition/clock
     /// faults, and the consistency checker on the history.
     Stress(service::StressArgs),
+    /// Run your own node program (any language, Maelstrom's JSON-lines protocol) against a
+    /// workload, a seeded network and faults, and check what its clients saw.
+    Workbench(Box<workbench::WorkbenchArgs>),
     /// Explain a topic: the idea, the commands to try, the books to read.
     Learn {
         /// The topic (omit it for the path through all topics).
@@ -1032,6 +1036,7 @@ fn main() -> ExitCode {
         Command::Cluster(a) => service::cmd_cluster(a),
         Command::Kv(a) => service::cmd_kv(a),
         Command::Stress(a) => service::cmd_stress(a),
+        Command::Workbench(a) => workbench::cmd_workbench(*a),
         Command::Learn { topic, json } => cmd_learn(topic.as_deref(), json),
     };
     match result {

@@ -1,0 +1,222 @@
+//! The example nodes under the real workbench: every correct example is judged valid, every
+//! broken one is caught by its workload's checker with the anomaly its bug must cause.
+//!
+//! Runs are short (about 1.5 s of operations) and use faults where the workload promises to
+//! survive them, so each test is a small end-to-end check of the router, the network, the
+//! nemesis and the checker together.
+
+use std::path::PathBuf;
+use std::time::Duration;
+use synod_workbench::report::parse_nemesis;
+use synod_workbench::{workbench, Results, Settings};
+
+fn run(
+    workload: &str,
+    bin: &str,
+    nodes: usize,
+    nemesis: &str,
+    tweak: impl FnOnce(&mut Settings),
+) -> Results {
+    let dir: PathBuf = std::env::temp_dir().join(format!(
+        "synod-wb-{workload}-{}-{}",
+        std::path::Path::new(bin)
+            .file_name()
+            .unwrap()
+            .to_string_lossy(),
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut s = Settings::new(workload, bin).unwrap();
+    s.node_count = nodes;
+    s.concurrency = nodes;
+    s.time_limit = Duration::from_millis(1500);
+    s.rate = 60.0;
+    s.net.latency = Duration::from_millis(2);
+    s.nemesis = parse_nemesis(nemesis).unwrap();
+    s.nemesis_interval = Duration::from_millis(400);
+    s.recovery_wait = Duration::from_millis(1200);
+    s.op_timeout = Duration::from_secs(2);
+    s.seed = 7;
+    s.run_dir = dir.clone();
+    tweak(&mut s);
+    let r = workbench(&s).unwrap();
+    // The run folder has what the issue promises.
+    for f in [
+        "results.json",
+        "history.edn",
+        "history.json",
+        "messages.jsonl",
+        "latency.svg",
+        "index.html",
+        "n0.log",
+    ] {
+        assert!(dir.join(f).is_file(), "{workload}/{bin}: {f} missing");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    r
+}
+
+fn valid(r: &Results) {
+    assert!(r.valid, "{}: {} ({})", r.workload, r.verdict, r.checker);
+    assert!(r.ok > 0, "{}: some operations succeeded", r.workload);
+    assert_eq!(r.misbehaviour.count, 0);
+}
+
+fn caught(r: &Results, what: &str) {
+    assert!(!r.valid, "{}: the broken node passed", r.workload);
+    assert!(
+        r.verdict.contains(what),
+        "{}: expected {what:?} in {:?}",
+        r.workload,
+        r.verdict
+    );
+}
+
+#[test]
+fn echo_nodes() {
+    valid(&run("echo", env!("CARGO_BIN_EXE_echo"), 2, "", |_| {}));
+    caught(
+        &run("echo", env!("CARGO_BIN_EXE_broken-echo"), 2, "", |_| {}),
+        "wrong echo",
+    );
+}
+
+#[test]
+fn unique_id_nodes_under_partitions() {
+    let r = run(
+        "unique-ids",
+        env!("CARGO_BIN_EXE_unique-ids"),
+        3,
+        "partition",
+        |s| s.availability = Some(1.0),
+    );
+    valid(&r);
+    assert!(r.nemesis["faults_injected"].as_u64().unwrap() > 0);
+    caught(
+        &run(
+            "unique-ids",
+            env!("CARGO_BIN_EXE_broken-unique-ids"),
+            3,
+            "",
+            |_| {},
+        ),
+        "duplicated ids",
+    );
+}
+
+#[test]
+fn broadcast_nodes_under_partitions() {
+    let r = run(
+        "broadcast",
+        env!("CARGO_BIN_EXE_broadcast"),
+        5,
+        "partition",
+        |s| {
+            s.node.args = vec!["--retry-ms".into(), "100".into()];
+        },
+    );
+    valid(&r);
+    assert!(r.stable_latencies.is_some() && r.msgs_per_op > 0.0);
+    let r = run(
+        "broadcast",
+        env!("CARGO_BIN_EXE_broken-broadcast"),
+        5,
+        "",
+        |_| {},
+    );
+    caught(&r, "lost");
+}
+
+#[test]
+fn g_set_and_counter_nodes() {
+    valid(&run(
+        "g-set",
+        env!("CARGO_BIN_EXE_g-set"),
+        3,
+        "partition",
+        |_| {},
+    ));
+    valid(&run(
+        "g-counter",
+        env!("CARGO_BIN_EXE_g-counter"),
+        3,
+        "partition",
+        |_| {},
+    ));
+    valid(&run(
+        "pn-counter",
+        env!("CARGO_BIN_EXE_pn-counter"),
+        3,
+        "",
+        |_| {},
+    ));
+    caught(
+        &run(
+            "g-counter",
+            env!("CARGO_BIN_EXE_broken-g-counter"),
+            3,
+            "",
+            |_| {},
+        ),
+        "out of bounds",
+    );
+}
+
+#[test]
+fn lin_kv_nodes() {
+    valid(&run("lin-kv", env!("CARGO_BIN_EXE_lin-kv"), 3, "", |s| {
+        s.rate = 120.0
+    }));
+    // Per-node maps: a read at one node misses a write acknowledged by another.
+    let r = run("lin-kv", env!("CARGO_BIN_EXE_broken-lin-kv"), 3, "", |s| {
+        s.rate = 120.0;
+        s.workload_options.key_count = 1;
+    });
+    caught(&r, "not linearizable");
+}
+
+#[test]
+fn a_garbage_printing_node_and_a_dying_node_are_reported_and_the_run_completes() {
+    let dir = std::env::temp_dir().join(format!("synod-wb-scripts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let garbage = dir.join("garbage.sh");
+    std::fs::write(
+        &garbage,
+        "#!/bin/sh\nwhile read -r line; do echo 'this is not json'; done\n",
+    )
+    .unwrap();
+    let dies = dir.join("dies.sh");
+    std::fs::write(&dies, "#!/bin/sh\nread -r line\nexit 3\n").unwrap();
+    for f in [&garbage, &dies] {
+        std::process::Command::new("chmod")
+            .arg("+x")
+            .arg(f)
+            .status()
+            .unwrap();
+    }
+    let quick = |s: &mut Settings| {
+        s.init_timeout = Duration::from_millis(800);
+        s.time_limit = Duration::from_millis(500);
+        s.op_timeout = Duration::from_millis(300);
+    };
+    let r = run("echo", garbage.to_str().unwrap(), 1, "", quick);
+    assert!(!r.valid);
+    assert!(
+        r.misbehaviour.by_kind["not-json"] >= 1,
+        "{:?}",
+        r.misbehaviour
+    );
+    assert!(r.misbehaviour.by_kind.contains_key("no-init-ok"));
+    assert_eq!(r.misbehaviour.examples[0].line, "this is not json");
+    assert!(r.verdict.contains("not-json"), "{}", r.verdict);
+    let r = run("echo", dies.to_str().unwrap(), 1, "", quick);
+    assert!(!r.valid);
+    let exit = r
+        .misbehaviour
+        .examples
+        .iter()
+        .find(|m| m.kind.name() == "early-exit")
+        .expect("exit reported");
+    assert!(exit.detail.contains("exit code 3"), "{}", exit.detail);
+    let _ = std::fs::remove_dir_all(&dir);
+}
