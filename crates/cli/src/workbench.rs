@@ -6,6 +6,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
+use synod_consistency::checkers::txn::Isolation;
 use synod_lab::LabError;
 use synod_workbench::report::{
     parse_availability, parse_concurrency, parse_latency_dist, parse_nemesis, parse_topology,
@@ -15,7 +16,8 @@ use synod_workbench::{workbench, Settings};
 /// `synod workbench`: flags named like Maelstrom's.
 #[derive(Args)]
 pub struct WorkbenchArgs {
-    /// The workload: echo, unique-ids, broadcast, g-set, g-counter, pn-counter, lin-kv.
+    /// The workload: echo, unique-ids, broadcast, g-set, g-counter, pn-counter, lin-kv,
+    /// kafka, txn-rw-register, txn-list-append.
     #[arg(short = 'w', long)]
     workload: String,
     /// The node program (any executable speaking JSON lines on stdin/stdout).
@@ -61,13 +63,20 @@ pub struct WorkbenchArgs {
     /// Keys of the key-value workloads.
     #[arg(long, default_value_t = 3)]
     key_count: usize,
+    /// The isolation level the txn workloads are checked at: read-uncommitted,
+    /// read-committed, serializable, strict-serializable.
+    #[arg(long, default_value = "strict-serializable")]
+    consistency_models: String,
+    /// The most micro-operations in one transaction.
+    #[arg(long, default_value_t = 4)]
+    max_txn_length: usize,
     /// Seconds the network settles after the faults heal, before the final reads.
     #[arg(long, default_value_t = 10.0)]
     recovery_wait: f64,
     /// The seed of every random choice (client operations, latencies, loss, faults).
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Where run folders go (each run writes <store>/<workload>/seed-<S>-<time>).
+    /// Where run folders go (each run writes `STORE/WORKLOAD/seed-S-TIME`).
     #[arg(long, default_value = "store")]
     store: PathBuf,
     /// Print the results as one JSON object.
@@ -121,6 +130,13 @@ pub fn cmd_workbench(a: WorkbenchArgs) -> Result<ExitCode, LabError> {
     s.availability = parse_availability(&a.availability).map_err(LabError::new)?;
     s.workload_options.topology = parse_topology(&a.topology).map_err(LabError::new)?;
     s.workload_options.key_count = a.key_count.max(1);
+    s.workload_options.isolation = Isolation::from_name(&a.consistency_models).ok_or_else(|| {
+        LabError::new(format!(
+            "unknown --consistency-models {:?}; levels: read-uncommitted, read-committed, serializable, strict-serializable",
+            a.consistency_models
+        ))
+    })?;
+    s.workload_options.max_txn_length = a.max_txn_length.max(1);
     s.recovery_wait = secs(a.recovery_wait, "--recovery-wait")?;
     s.seed = a.seed;
     let stamp = std::time::SystemTime::now()

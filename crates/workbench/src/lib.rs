@@ -28,6 +28,7 @@
 
 #![warn(missing_docs)]
 
+pub mod diagram;
 pub mod journal;
 pub mod nemesis;
 pub mod net;

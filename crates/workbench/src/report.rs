@@ -3,7 +3,8 @@
 //! A run folder holds `results.json` (the [`Results`]), the client history
 //! (`history.edn`, Jepsen's format, and `history.json`, synod's), the message journal
 //! (`messages.jsonl`, see [`crate::journal`]), each node's stderr (`n0.log`, ...), a latency
-//! plot (`latency.svg`) and an HTML summary (`index.html`).
+//! plot (`latency.svg`), a space-time diagram of the first messages (`lamport.svg`) and an
+//! HTML summary (`index.html`).
 
 use crate::nemesis::Fault;
 use crate::net::{LatencyDist, NetOptions};
@@ -275,6 +276,8 @@ fn options_json(s: &Settings) -> Json {
         "recovery_wait_s": s.recovery_wait.as_secs_f64(),
         "topology": s.workload_options.topology,
         "key_count": s.workload_options.key_count,
+        "consistency_models": s.workload_options.isolation.name(),
+        "max_txn_length": s.workload_options.max_txn_length,
     })
 }
 
@@ -311,6 +314,7 @@ fn write_folder(s: &Settings, out: &run::Outcome, r: &Results) -> std::io::Resul
     }
     let svg = plot.to_svg();
     std::fs::write(dir.join("latency.svg"), &svg)?;
+    std::fs::write(dir.join("lamport.svg"), &out.diagram)?;
     let mut html = Report::new(&format!("synod workbench: {}", s.workload.name()));
     html.section("Verdict")
         .claim(&r.verdict, if r.valid { "HOLDS" } else { "VIOLATED" })
@@ -346,6 +350,8 @@ fn write_folder(s: &Settings, out: &run::Outcome, r: &Results) -> std::io::Resul
             .table(&["node", "kind", "what", "line"].map(String::from), &rows);
     }
     html.section("Latency").svg(&svg);
+    html.section("Space-time diagram (first messages)")
+        .svg(&out.diagram);
     html.section("Checker")
         .preformatted(&serde_json::to_string_pretty(&r.checker).unwrap_or_default());
     html.section("Run")

@@ -12,6 +12,7 @@
 //! heal, the network settles for `--recovery-wait`, then each client makes the workload's
 //! final request, e.g. a read), *done* (nodes are stopped, the history is checked).
 
+use crate::diagram::Recorder;
 use crate::journal::Journal;
 use crate::nemesis::{Fault, Nemesis, NemesisStep};
 use crate::net::{DropReason, NetOptions, Network};
@@ -92,6 +93,8 @@ pub struct Outcome {
     pub first_reply: Option<Duration>,
     /// How long the run took.
     pub elapsed: Duration,
+    /// The space-time diagram of the run's first messages (SVG).
+    pub diagram: String,
 }
 
 /// Why a run could not happen at all (a user's mistake).
@@ -225,6 +228,7 @@ struct Run<'a> {
     final_from: u64,
     next_msg: u64,
     journal: Journal,
+    recorder: Recorder,
     mis: Misbehaviours,
     server_msgs: u64,
     client_requests: u64,
@@ -285,6 +289,7 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
         final_from: u64::MAX,
         next_msg: 0,
         journal,
+        recorder: Recorder::default(),
         mis: Misbehaviours::default(),
         server_msgs: 0,
         client_requests: 0,
@@ -532,6 +537,7 @@ impl Run<'_> {
         }
         let now = self.now();
         self.journal.send(now, id, &m.src, &m.dest, &m.body);
+        self.recorder.send(now, src, dest, id, &m.body);
         match self.net.route(src, dest) {
             Ok(latency) => {
                 let at = now + latency.as_nanos() as u64;
@@ -552,6 +558,12 @@ impl Run<'_> {
     fn drop_msg(&mut self, now: u64, id: u64, reason: DropReason) {
         *self.dropped.entry(reason.name()).or_default() += 1;
         self.journal.drop_msg(now, id, reason.name());
+        let why = match reason {
+            DropReason::Loss => synod_core::DropReason::Loss,
+            DropReason::Partition => synod_core::DropReason::Partition,
+            DropReason::Down => synod_core::DropReason::ReceiverDown,
+        };
+        self.recorder.drop_msg(now, id, why);
     }
 
     fn deliver(&mut self, dest: usize, src: usize, id: u64, body: String) {
@@ -568,6 +580,7 @@ impl Run<'_> {
                 return;
             }
             self.journal.deliver(now, id);
+            self.recorder.deliver(now, id);
             let src_name = self.entity_name(src);
             let line = wire::envelope_line(id, &src_name, &self.node_ids[dest], &body);
             if let Some(p) = &self.nodes[dest].proc {
@@ -575,9 +588,11 @@ impl Run<'_> {
             }
         } else if dest < n + c {
             self.journal.deliver(now, id);
+            self.recorder.deliver(now, id);
             self.on_client_reply(dest - n, src, &body);
         } else {
             self.journal.deliver(now, id);
+            self.recorder.deliver(now, id);
             self.on_service(dest - n - c, src, &body);
         }
     }
@@ -649,7 +664,7 @@ impl Run<'_> {
         }
         let inv = {
             let client = &mut self.clients[c];
-            self.workload.invoke(&mut client.rng, final_phase)
+            self.workload.invoke(c, &mut client.rng, final_phase)
         };
         if final_phase {
             self.clients[c].final_done = true;
@@ -756,7 +771,7 @@ impl Run<'_> {
                 None => Completion::Unknown(value),
             }
         } else if kind == ok_type {
-            match self.workload.complete(&self.ops[index].inv, reply) {
+            match self.workload.complete(c, &self.ops[index].inv, reply) {
                 Ok(v) => Completion::Ok(v),
                 Err(why) => {
                     self.mis.record(Misbehaviour {
@@ -931,6 +946,7 @@ impl Run<'_> {
     }
 
     fn apply_nemesis(&mut self, step: NemesisStep) {
+        let step_node = step.clone();
         let note = match step {
             NemesisStep::Partition { name, cuts } => {
                 self.faults_injected += 1;
@@ -963,6 +979,15 @@ impl Run<'_> {
         };
         self.nemesis_log.push((self.ms(), note.clone()));
         self.journal.note(self.now(), &format!("nemesis: {note}"));
+        match &note[..] {
+            n if n.starts_with("partition") || n == "heal" => self.recorder.network(self.now(), n),
+            n if n.starts_with("kill") => {
+                if let NemesisStep::Kill(node) = step_node {
+                    self.recorder.crash(self.now(), node, false);
+                }
+            }
+            _ => {}
+        }
     }
 
     fn heal_all(&mut self) {
@@ -993,6 +1018,7 @@ impl Run<'_> {
                 slot.proc = Some(p);
                 slot.incarnation = inc;
                 slot.exited_reported = false;
+                self.recorder.crash(self.now(), node, true);
                 let note = format!("restart n{node}");
                 self.nemesis_log.push((self.ms(), note.clone()));
                 self.journal.note(self.now(), &note);
@@ -1070,12 +1096,27 @@ impl Run<'_> {
             .filter(|(_, s)| !s.initialised)
             .map(|(i, _)| self.node_ids[i].clone())
             .collect();
+        let entities = self.n() + self.clients.len() + SERVICE_IDS.len();
+        let mut names = self.node_ids.clone();
+        names.extend(self.clients.iter().map(|c| c.name.clone()));
+        names.extend(SERVICE_IDS.iter().map(|s| s.to_string()));
+        let diagram = self.recorder.svg(
+            entities,
+            &format!(
+                "{}: the first {} messages (seed {})",
+                self.o.workload.name(),
+                Recorder::MAX_MESSAGES,
+                self.o.seed
+            ),
+            names,
+        );
         let mut ops: Vec<RecordedOp> = self.ops.into_iter().map(|o| o.op).collect();
         ops.sort_by_key(|o| o.call);
         for (i, op) in ops.iter_mut().enumerate() {
             op.line = i + 1;
         }
         Outcome {
+            diagram,
             history: Recorded {
                 ops,
                 skipped_events: 0,

@@ -257,12 +257,15 @@ impl Canvas {
     }
 
     /// One line per node with its name; grey and dashed (on a pale red band) while it is down.
-    pub fn node_lines<P: Protocol>(&mut self, l: &Layout, scan: &Scan<'_, P>) {
+    pub fn node_lines<P: Protocol>(&mut self, l: &Layout, scan: &Scan<'_, P>, names: &[String]) {
         for node in NodeId::all(l.n) {
             let y = l.y(node);
+            let name = names
+                .get(node.index())
+                .map_or_else(|| node.to_string(), |n| escape_xml(n));
             let _ = writeln!(
                 self.lines,
-                "<text class=\"sl-name\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{node}</text>",
+                "<text class=\"sl-name\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{name}</text>",
                 num(l.x0 - 12.0),
                 num(y + 4.5)
             );
@@ -272,7 +275,7 @@ impl Canvas {
                 x1: l.x1,
                 y1: y + 2.5,
             });
-            self.repeated_names(l, node, y);
+            self.repeated_names(l, &name, y);
             let mut x = l.x0;
             for &(down_from, down_to) in &scan.down[node.index()] {
                 let until = down_to.unwrap_or(scan.end.max(l.window.to));
@@ -289,11 +292,10 @@ impl Canvas {
     }
 
     /// Faint copies of a node's name along wide diagrams, for readers scrolled to the right.
-    fn repeated_names(&mut self, l: &Layout, node: NodeId, y: f64) {
+    fn repeated_names(&mut self, l: &Layout, name: &str, y: f64) {
         let mut x = l.x0 + 1000.0;
         while x < l.x1 - 200.0 {
-            let name = node.to_string();
-            let rect = Rect::text(x, y - 5.0, mono_width(&name, 10.0), 10.0);
+            let rect = Rect::text(x, y - 5.0, mono_width(name, 10.0), 10.0);
             if self.placer.try_take(rect) {
                 let _ = write!(
                     self.lines,

@@ -78,6 +78,9 @@ pub struct DiagramOptions {
     /// Happened-before is computed from the trace ([`synod_core::causality`]). `None` (the
     /// default) draws no halos.
     pub causal: Option<usize>,
+    /// The lines' names, by node index (default, or past the end: `n0`, `n1`, ...): the
+    /// workbench names its clients and services this way.
+    pub names: Vec<String>,
 }
 
 impl Default for DiagramOptions {
@@ -90,6 +93,7 @@ impl Default for DiagramOptions {
             show_timers: true,
             width: 0,
             causal: None,
+            names: Vec::new(),
         }
     }
 }
@@ -118,7 +122,7 @@ pub fn lamport_svg<P: Protocol>(trace: &Trace<P>, opts: &DiagramOptions) -> Stri
     let mut canvas = draw::Canvas::new(&layout);
     canvas.axes(&layout);
     canvas.network(&layout, trace, scan.end);
-    canvas.node_lines(&layout, &scan);
+    canvas.node_lines(&layout, &scan, &opts.names);
     if let Some(view) = &causal {
         canvas.set_halos(view.halos(&layout, trace, opts.show_timers));
     }

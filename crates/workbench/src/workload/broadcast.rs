@@ -134,7 +134,7 @@ impl Workload for Broadcast {
             .collect()
     }
 
-    fn invoke(&mut self, rng: &mut Prng, final_phase: bool) -> Option<Invocation> {
+    fn invoke(&mut self, _client: usize, rng: &mut Prng, final_phase: bool) -> Option<Invocation> {
         if final_phase || rng.below(2) == 0 {
             return Some(Invocation {
                 f: "read".into(),
@@ -155,7 +155,12 @@ impl Workload for Broadcast {
         })
     }
 
-    fn complete(&mut self, inv: &Invocation, reply: &serde_json::Value) -> Result<Value, String> {
+    fn complete(
+        &mut self,
+        _client: usize,
+        inv: &Invocation,
+        reply: &serde_json::Value,
+    ) -> Result<Value, String> {
         if inv.f == "read" {
             let v = field(reply, self.read_field)?;
             if !v.is_array() {

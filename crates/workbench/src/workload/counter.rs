@@ -26,7 +26,7 @@ impl Counter {
 }
 
 impl Workload for Counter {
-    fn invoke(&mut self, rng: &mut Prng, final_phase: bool) -> Option<Invocation> {
+    fn invoke(&mut self, _client: usize, rng: &mut Prng, final_phase: bool) -> Option<Invocation> {
         if final_phase || rng.below(2) == 0 {
             return Some(Invocation {
                 f: "read".into(),
@@ -48,7 +48,12 @@ impl Workload for Counter {
         })
     }
 
-    fn complete(&mut self, inv: &Invocation, reply: &serde_json::Value) -> Result<Value, String> {
+    fn complete(
+        &mut self,
+        _client: usize,
+        inv: &Invocation,
+        reply: &serde_json::Value,
+    ) -> Result<Value, String> {
         if inv.f == "read" {
             field(reply, "value")?
                 .as_i64()

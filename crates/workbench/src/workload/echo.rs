@@ -10,7 +10,7 @@ use synod_core::Prng;
 pub struct Echo;
 
 impl Workload for Echo {
-    fn invoke(&mut self, rng: &mut Prng, final_phase: bool) -> Option<Invocation> {
+    fn invoke(&mut self, _client: usize, rng: &mut Prng, final_phase: bool) -> Option<Invocation> {
         if final_phase {
             return None;
         }
@@ -23,7 +23,12 @@ impl Workload for Echo {
         })
     }
 
-    fn complete(&mut self, _inv: &Invocation, reply: &serde_json::Value) -> Result<Value, String> {
+    fn complete(
+        &mut self,
+        _client: usize,
+        _inv: &Invocation,
+        reply: &serde_json::Value,
+    ) -> Result<Value, String> {
         Ok(json_to_value(field(reply, "echo")?))
     }
 

@@ -39,7 +39,7 @@ fn fail_code(v: &Value) -> Option<i64> {
 }
 
 impl Workload for LinKv {
-    fn invoke(&mut self, rng: &mut Prng, final_phase: bool) -> Option<Invocation> {
+    fn invoke(&mut self, _client: usize, rng: &mut Prng, final_phase: bool) -> Option<Invocation> {
         if final_phase {
             return None;
         }
@@ -75,7 +75,12 @@ impl Workload for LinKv {
         (inv.f == "read" && code == ErrorCode::KeyDoesNotExist).then_some(Value::Nil)
     }
 
-    fn complete(&mut self, inv: &Invocation, reply: &serde_json::Value) -> Result<Value, String> {
+    fn complete(
+        &mut self,
+        _client: usize,
+        inv: &Invocation,
+        reply: &serde_json::Value,
+    ) -> Result<Value, String> {
         match inv.f.as_str() {
             "read" => Ok(json_to_value(field(reply, "value")?)),
             _ => Ok(inv.value.clone()),

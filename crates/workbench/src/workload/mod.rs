@@ -11,17 +11,22 @@
 mod broadcast;
 mod counter;
 mod echo;
+mod kafka;
 mod lin_kv;
+mod txn;
 mod unique_ids;
 
 use serde_json::{json, Value as Json};
+use synod_consistency::checkers::txn::{Isolation, TxnWorkload};
 use synod_consistency::format::{Recorded, Value};
 use synod_core::Prng;
 
 pub use broadcast::{Broadcast, Topology};
 pub use counter::Counter;
 pub use echo::Echo;
+pub use kafka::Kafka;
 pub use lin_kv::LinKv;
+pub use txn::Txn;
 pub use unique_ids::UniqueIds;
 
 /// The workloads, by command-line name.
@@ -42,11 +47,17 @@ pub enum WorkloadKind {
     PnCounter,
     /// `lin-kv`.
     LinKv,
+    /// `kafka`.
+    Kafka,
+    /// `txn-rw-register`.
+    TxnRwRegister,
+    /// `txn-list-append`.
+    TxnListAppend,
 }
 
 impl WorkloadKind {
     /// Every workload with its command-line name.
-    pub const ALL: [(WorkloadKind, &'static str); 7] = [
+    pub const ALL: [(WorkloadKind, &'static str); 10] = [
         (WorkloadKind::Echo, "echo"),
         (WorkloadKind::UniqueIds, "unique-ids"),
         (WorkloadKind::Broadcast, "broadcast"),
@@ -54,6 +65,9 @@ impl WorkloadKind {
         (WorkloadKind::GCounter, "g-counter"),
         (WorkloadKind::PnCounter, "pn-counter"),
         (WorkloadKind::LinKv, "lin-kv"),
+        (WorkloadKind::Kafka, "kafka"),
+        (WorkloadKind::TxnRwRegister, "txn-rw-register"),
+        (WorkloadKind::TxnListAppend, "txn-list-append"),
     ];
 
     /// The command-line name.
@@ -88,8 +102,12 @@ impl WorkloadKind {
 pub struct WorkloadOptions {
     /// The broadcast topology.
     pub topology: Topology,
-    /// Keys of the key-value workloads.
+    /// Keys of the key-value, kafka and transactional workloads.
     pub key_count: usize,
+    /// The isolation level the transactional workloads are checked at.
+    pub isolation: Isolation,
+    /// The most micro-operations in one transaction.
+    pub max_txn_length: usize,
 }
 
 impl Default for WorkloadOptions {
@@ -97,6 +115,8 @@ impl Default for WorkloadOptions {
         WorkloadOptions {
             topology: Topology::Grid,
             key_count: 3,
+            isolation: Isolation::StrictSerializable,
+            max_txn_length: 4,
         }
     }
 }
@@ -111,6 +131,19 @@ pub fn build(kind: WorkloadKind, options: &WorkloadOptions) -> Box<dyn Workload>
         WorkloadKind::GCounter => Box::new(Counter::new(false)),
         WorkloadKind::PnCounter => Box::new(Counter::new(true)),
         WorkloadKind::LinKv => Box::new(LinKv::new(options.key_count)),
+        WorkloadKind::Kafka => Box::new(Kafka::new(options.key_count)),
+        WorkloadKind::TxnRwRegister => Box::new(Txn::new(
+            TxnWorkload::RwRegister,
+            options.isolation,
+            options.key_count,
+            options.max_txn_length,
+        )),
+        WorkloadKind::TxnListAppend => Box::new(Txn::new(
+            TxnWorkload::ListAppend,
+            options.isolation,
+            options.key_count,
+            options.max_txn_length,
+        )),
     }
 }
 
@@ -148,9 +181,9 @@ pub trait Workload: Send {
         Vec::new()
     }
 
-    /// The next request of a client (`final_phase`: the one request each client makes after
-    /// the faults heal, or `None` if the workload has none).
-    fn invoke(&mut self, rng: &mut Prng, final_phase: bool) -> Option<Invocation>;
+    /// The next request of client `client` (`final_phase`: the one request each client makes
+    /// after the faults heal, or `None` if the workload has none).
+    fn invoke(&mut self, client: usize, rng: &mut Prng, final_phase: bool) -> Option<Invocation>;
 
     /// The reply type that means success for `inv`.
     fn ok_type(&self, inv: &Invocation) -> String {
@@ -165,8 +198,9 @@ pub trait Workload: Send {
         None
     }
 
-    /// The result of `inv` from a successful reply's body, or what was wrong with it.
-    fn complete(&mut self, inv: &Invocation, reply: &Json) -> Result<Value, String>;
+    /// The result of client `client`'s `inv` from a successful reply's body, or what was
+    /// wrong with it.
+    fn complete(&mut self, client: usize, inv: &Invocation, reply: &Json) -> Result<Value, String>;
 
     /// Checks the history (`final_from`: the event position where the final phase began).
     fn check(&self, history: &Recorded, final_from: u64) -> Verdict;

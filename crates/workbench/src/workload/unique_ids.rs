@@ -12,7 +12,7 @@ use synod_core::Prng;
 pub struct UniqueIds;
 
 impl Workload for UniqueIds {
-    fn invoke(&mut self, _rng: &mut Prng, final_phase: bool) -> Option<Invocation> {
+    fn invoke(&mut self, _client: usize, _rng: &mut Prng, final_phase: bool) -> Option<Invocation> {
         (!final_phase).then(|| Invocation {
             f: "generate".into(),
             key: None,
@@ -21,7 +21,12 @@ impl Workload for UniqueIds {
         })
     }
 
-    fn complete(&mut self, _inv: &Invocation, reply: &serde_json::Value) -> Result<Value, String> {
+    fn complete(
+        &mut self,
+        _client: usize,
+        _inv: &Invocation,
+        reply: &serde_json::Value,
+    ) -> Result<Value, String> {
         Ok(json_to_value(field(reply, "id")?))
     }
 
