@@ -1015,8 +1015,16 @@ fn main() -> ExitCode {
                 }
                 _ => {
                     let text = e.render().to_string();
-                    let first = text.lines().next().unwrap_or("error").trim();
-                    let first = first.strip_prefix("error: ").unwrap_or(first);
+                    let mut lines = text.lines().map(str::trim);
+                    let first = lines.next().unwrap_or("error");
+                    let mut first = first.strip_prefix("error: ").unwrap_or(first).to_string();
+                    if first.ends_with(':') {
+                        // "the following required arguments were not provided:" lists them below.
+                        let listed: Vec<&str> = lines
+                            .take_while(|l| !l.is_empty() && !l.starts_with("Usage"))
+                            .collect();
+                        first = format!("{first} {}", listed.join(", "));
+                    }
                     eprintln!("synod: {first} (see synod --help)");
                     return ExitCode::from(2);
                 }

@@ -10,6 +10,7 @@ use synod_consistency::checkers::txn::Isolation;
 use synod_lab::LabError;
 use synod_workbench::report::{
     parse_availability, parse_concurrency, parse_latency_dist, parse_nemesis, parse_topology,
+    settings_of_run,
 };
 use synod_workbench::{workbench, Settings};
 
@@ -18,11 +19,16 @@ use synod_workbench::{workbench, Settings};
 pub struct WorkbenchArgs {
     /// The workload: echo, unique-ids, broadcast, g-set, g-counter, pn-counter, lin-kv,
     /// kafka, txn-rw-register, txn-list-append.
-    #[arg(short = 'w', long)]
-    workload: String,
+    #[arg(short = 'w', long, required_unless_present = "replay")]
+    workload: Option<String>,
     /// The node program (any executable speaking JSON lines on stdin/stdout).
-    #[arg(long)]
-    bin: PathBuf,
+    #[arg(long, required_unless_present = "replay")]
+    bin: Option<PathBuf>,
+    /// Run an earlier run again (its folder): the same settings and seed, and each link's
+    /// messages get the latencies and losses its journal recorded. Other flags but --store
+    /// and --json are ignored.
+    #[arg(long, value_name = "RUN_DIR")]
+    replay: Option<PathBuf>,
     /// An argument for the node program (repeat for several; `--bin-arg=--flag` for ones
     /// that start with a dash).
     #[arg(long = "bin-arg", allow_hyphen_values = true)]
@@ -96,8 +102,85 @@ fn secs(v: f64, flag: &str) -> Result<Duration, LabError> {
 
 /// Runs `synod workbench`.
 pub fn cmd_workbench(a: WorkbenchArgs) -> Result<ExitCode, LabError> {
-    let bin = a.bin.display().to_string();
-    if !a.bin.is_file() {
+    let mut s = match &a.replay {
+        Some(dir) => settings_of_run(dir).map_err(LabError::new)?,
+        None => settings(&a)?,
+    };
+    let workload = s.workload.name();
+    let bin = s.node.bin.display().to_string();
+    if !s.node.bin.is_file() {
+        return Err(LabError::new(format!(
+            "--bin {bin}: no such file (give the path of your node's executable)"
+        )));
+    }
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    s.run_dir = a
+        .store
+        .join(workload)
+        .join(format!("seed-{}-{stamp}", s.seed));
+    let chatty = !a.json && std::io::stderr().is_terminal();
+    if chatty {
+        eprintln!(
+            "workbench: {workload} on {} node(s) of {bin}, {} client(s), {:.1} s at {} req/s, {}, nemesis {:?}, seed {}{}",
+            s.node_count,
+            s.concurrency,
+            s.time_limit.as_secs_f64(),
+            s.rate,
+            s.net,
+            s.nemesis,
+            s.seed,
+            match &a.replay {
+                Some(d) => format!(", replaying the network of {}", d.display()),
+                None => String::new(),
+            }
+        );
+    }
+    let r = workbench(&s).map_err(|e| LabError::new(e.to_string()))?;
+    if a.json {
+        println!("{}", serde_json::to_string(&r).expect("results serialize"));
+    } else {
+        println!(
+            "workbench {} · {} node(s) · seed {} · {}",
+            r.workload, r.node_count, r.seed, s.net
+        );
+        println!(
+            "ops {} (ok {}, failed {}, unknown {}) · availability {:.3} · msgs/op {:.2} · faults {}",
+            r.ops,
+            r.ok,
+            r.failed,
+            r.unknown,
+            r.availability,
+            r.msgs_per_op,
+            r.nemesis["faults_injected"]
+        );
+        if let Some(l) = &r.stable_latencies {
+            println!("stable latencies (ms): {l}");
+        }
+        for m in &r.misbehaviour.examples {
+            println!("  {} {}: {} | {}", m.node, m.kind.name(), m.detail, m.line);
+        }
+        println!("run folder: {}", r.run_dir);
+        println!("{}", r.verdict);
+    }
+    Ok(if r.valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// The settings the flags describe.
+fn settings(a: &WorkbenchArgs) -> Result<Settings, LabError> {
+    let (Some(workload), Some(bin_path)) = (&a.workload, &a.bin) else {
+        return Err(LabError::new(
+            "give -w WORKLOAD and --bin NODE (or --replay RUN_DIR)",
+        ));
+    };
+    let bin = bin_path.display().to_string();
+    if !bin_path.is_file() {
         return Err(LabError::new(format!(
             "--bin {bin}: no such file (give the path of your node's executable)"
         )));
@@ -105,8 +188,8 @@ pub fn cmd_workbench(a: WorkbenchArgs) -> Result<ExitCode, LabError> {
     if a.node_count == 0 {
         return Err(LabError::new("--node-count must be at least 1"));
     }
-    let mut s = Settings::new(&a.workload, &bin).map_err(LabError::new)?;
-    s.node.args = a.bin_args;
+    let mut s = Settings::new(workload, &bin).map_err(LabError::new)?;
+    s.node.args = a.bin_args.clone();
     s.node_count = a.node_count;
     s.time_limit = secs(a.time_limit, "--time-limit")?;
     if !(a.rate.is_finite() && a.rate >= 0.0) {
@@ -139,52 +222,5 @@ pub fn cmd_workbench(a: WorkbenchArgs) -> Result<ExitCode, LabError> {
     s.workload_options.max_txn_length = a.max_txn_length.max(1);
     s.recovery_wait = secs(a.recovery_wait, "--recovery-wait")?;
     s.seed = a.seed;
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis())
-        .unwrap_or(0);
-    s.run_dir = a
-        .store
-        .join(&a.workload)
-        .join(format!("seed-{}-{stamp}", a.seed));
-    let chatty = !a.json && std::io::stderr().is_terminal();
-    if chatty {
-        eprintln!(
-            "workbench: {} on {} node(s) of {bin}, {} client(s), {:.1} s at {} req/s, {}, nemesis {}, seed {}",
-            a.workload,
-            s.node_count,
-            s.concurrency,
-            s.time_limit.as_secs_f64(),
-            s.rate,
-            s.net,
-            if s.nemesis.is_empty() { "none".to_string() } else { a.nemesis.clone() },
-            s.seed
-        );
-    }
-    let r = workbench(&s).map_err(|e| LabError::new(e.to_string()))?;
-    if a.json {
-        println!("{}", serde_json::to_string(&r).expect("results serialize"));
-    } else {
-        println!(
-            "workbench {} · {} node(s) · seed {} · {}",
-            r.workload, r.node_count, r.seed, s.net
-        );
-        println!(
-            "ops {} (ok {}, failed {}, unknown {}) · availability {:.3} · msgs/op {:.2} · faults {}",
-            r.ops, r.ok, r.failed, r.unknown, r.availability, r.msgs_per_op, r.nemesis["faults_injected"]
-        );
-        if let Some(l) = &r.stable_latencies {
-            println!("stable latencies (ms): {l}");
-        }
-        for m in &r.misbehaviour.examples {
-            println!("  {} {}: {} | {}", m.node, m.kind.name(), m.detail, m.line);
-        }
-        println!("run folder: {}", r.run_dir);
-        println!("{}", r.verdict);
-    }
-    Ok(if r.valid {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(s)
 }

@@ -383,10 +383,11 @@ fn every_command_learn_suggests_works() {
                 // `sim`/`soak` must succeed; `lin` checks a history an earlier `sim --history` of
                 // the page saved and `shm` runs or checks a shared-memory program: a verdict (0
                 // holds, 1 violated), never a usage error; the real service (`cluster`, `kv`,
-                // `stress`) runs processes for half a minute and more (its own tests run it):
-                // here its command line must parse.
-                "sim" | "soak" | "lin" | "shm" | "cluster" | "kv" | "stress" => {
-                    let service = matches!(words[1].as_str(), "cluster" | "kv" | "stress");
+                // `stress`) and the workbench run processes for seconds and more (their own
+                // tests run them): here their command lines must parse.
+                "sim" | "soak" | "lin" | "shm" | "cluster" | "kv" | "stress" | "workbench" => {
+                    let service =
+                        matches!(words[1].as_str(), "cluster" | "kv" | "stress" | "workbench");
                     let mut cmd = Command::new(env!("CARGO_BIN_EXE_synod"));
                     cmd.args(&words[1..]).current_dir(&dir);
                     if service {

@@ -188,6 +188,8 @@ const BROADCAST: Page = Page {
         TryIt { command: "synod experiment broadcast-orders", shows: "one workload under FIFO, causal and total order: which delivery orders each permits" },
         TryIt { command: "synod experiment tob-consensus", shows: "total-order broadcast from consensus and consensus from total-order broadcast, checked both ways" },
         TryIt { command: "synod soak eager-rb --seeds 100", shows: "agreement on every seed, crashes included" },
+        TryIt { command: "synod workbench -w broadcast --bin target/release/broadcast --node-count 5 --time-limit 10 --rate 20 --latency 20 --nemesis partition --seed 1", shows: "your own broadcast node (here the Rust example; build it with cargo build --release -p synod-node): real processes behind a seeded network that cuts them apart; the set-full checker reports lost and stale messages, stable latencies and messages per operation (any language works: see examples/workbench/python)" },
+        TryIt { command: "synod workbench -w broadcast --bin target/release/broken-broadcast --node-count 5 --time-limit 5 --rate 20 --seed 1", shows: "a node that never gossips: the final reads miss what other nodes acknowledged, reported as lost" },
     ],
     reading: &[
         Reading { need: "the abstractions and their algorithms", read: "CGR ch. 3 (best-effort, reliable, uniform, FIFO, causal, probabilistic) and ch. 6 (total order)", why: "one module per property, with the exact algorithms run here" },
@@ -241,6 +243,7 @@ const CONSISTENCY: Page = Page {
         TryIt { command: "synod sim abd-no-write-back --nodes 3 --messages 10 --until 1s --seed 8 --history inversion.edn", shows: "one such run, saved" },
         TryIt { command: "synod lin inversion.edn --model register", shows: "the violation explained: the read that nothing can justify, its line, and what a legal order would return" },
         TryIt { command: "synod check abd-no-write-back", shows: "the model checker finds the same inversion with three clients, exhaustively" },
+        TryIt { command: "synod workbench -w txn-list-append --bin target/release/broken-txn --node-count 3 --time-limit 5 --rate 100 --key-count 2 --consistency-models read-committed --seed 1", shows: "transactions with no isolation at all: the Elle-style checker infers each key's order from the lists read and names the anomalies, with the transactions involved" },
     ],
     reading: &[
         Reading { need: "the definitions, side by side", read: "Herlihy & Wing 1990 (linearizability); Lamport 1979 (sequential consistency); Terry et al. 1994 (session guarantees); DDIA ch. 9", why: "what each model promises and forbids" },

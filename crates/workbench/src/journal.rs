@@ -78,3 +78,95 @@ impl Journal {
         !self.failed
     }
 }
+
+/// One journal line, as [`read_fates`] needs it.
+#[derive(serde::Deserialize)]
+struct Line {
+    t: u64,
+    ev: String,
+    id: Option<u64>,
+    src: Option<String>,
+    dest: Option<String>,
+    why: Option<String>,
+}
+
+/// Recorded fates of a journal's messages per (source, destination) id pair, in sending
+/// order: how long each took to arrive, or whether it was lost or cut off. Messages that
+/// neither arrived nor were dropped (the run ended first) end their link's record.
+pub fn read_fates(
+    path: &Path,
+) -> io::Result<
+    std::collections::BTreeMap<(String, String), std::collections::VecDeque<crate::net::Fate>>,
+> {
+    use crate::net::Fate;
+    use std::collections::{BTreeMap, VecDeque};
+    use std::io::BufRead;
+    let file = std::io::BufReader::new(File::open(path)?);
+    // Per message id: its link and send time; then its fate.
+    let mut sent: BTreeMap<u64, (String, String, u64)> = BTreeMap::new();
+    let mut order: Vec<u64> = Vec::new();
+    let mut fates: BTreeMap<u64, Fate> = BTreeMap::new();
+    for (k, line) in file.lines().enumerate() {
+        let line = line?;
+        if line.is_empty() {
+            continue;
+        }
+        let l: Line = serde_json::from_str(&line).map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "{}: line {}: not a journal line ({e})",
+                    path.display(),
+                    k + 1
+                ),
+            )
+        })?;
+        let Some(id) = l.id else { continue };
+        match l.ev.as_str() {
+            "send" => {
+                if let (Some(src), Some(dest)) = (l.src, l.dest) {
+                    sent.insert(id, (src, dest, l.t));
+                    order.push(id);
+                }
+            }
+            "deliver" => {
+                if let Some((_, _, t0)) = sent.get(&id) {
+                    fates.insert(
+                        id,
+                        Fate::After(std::time::Duration::from_nanos(l.t.saturating_sub(*t0))),
+                    );
+                }
+            }
+            "drop" => {
+                let fate = match l.why.as_deref() {
+                    Some("loss") => Fate::Lost,
+                    Some("partition") => Fate::Cut,
+                    _ => match sent.get(&id) {
+                        Some((_, _, t0)) => {
+                            Fate::After(std::time::Duration::from_nanos(l.t.saturating_sub(*t0)))
+                        }
+                        None => continue,
+                    },
+                };
+                fates.insert(id, fate);
+            }
+            _ => {}
+        }
+    }
+    let mut out: BTreeMap<(String, String), VecDeque<Fate>> = BTreeMap::new();
+    let mut ended: std::collections::BTreeSet<(String, String)> = Default::default();
+    for id in order {
+        let (src, dest, _) = sent.remove(&id).expect("recorded");
+        let link = (src, dest);
+        if ended.contains(&link) {
+            continue;
+        }
+        match fates.get(&id) {
+            Some(f) => out.entry(link).or_default().push_back(*f),
+            None => {
+                ended.insert(link);
+            }
+        }
+    }
+    Ok(out)
+}

@@ -8,6 +8,7 @@
 //! and partitions apply between nodes only: clients and services are always reachable (as
 //! in Maelstrom), with the same latency distribution.
 
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::time::Duration;
 use synod_core::Prng;
@@ -95,6 +96,20 @@ impl DropReason {
     }
 }
 
+/// What happened to one recorded message, for replaying a run's network from its journal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fate {
+    /// It arrived (or reached a dead node) this long after it was sent.
+    After(Duration),
+    /// The network lost it.
+    Lost,
+    /// A partition dropped it (on replay the current cuts decide).
+    Cut,
+}
+
+/// Recorded fates per directed link (entity indices), in sending order.
+pub type Script = BTreeMap<(usize, usize), VecDeque<Fate>>;
+
 /// The network: parameters, per-link random streams and the current cuts.
 #[derive(Debug)]
 pub struct Network {
@@ -106,6 +121,8 @@ pub struct Network {
     links: Vec<Option<Prng>>,
     /// `cut[src * nodes + dest]`: messages from node `src` to node `dest` are dropped.
     cut: Vec<bool>,
+    /// Recorded fates that override the random draws (a replay), link by link.
+    script: Script,
 }
 
 /// The stream id of a link's random draws (the core's `Prng::derive` mixes it with the seed).
@@ -121,7 +138,16 @@ impl Network {
             nodes,
             links: (0..entities * entities).map(|_| None).collect(),
             cut: vec![false; nodes * nodes],
+            script: Script::new(),
         }
+    }
+
+    /// Replays `script`: each link's next messages get the recorded latencies and losses
+    /// (partitions still follow the current cuts); once a link's record runs out, its random
+    /// stream takes over.
+    pub fn with_script(mut self, script: Script) -> Network {
+        self.script = script;
+        self
     }
 
     /// The parameters.
@@ -141,8 +167,17 @@ impl Network {
         let lost = rng.unit_f64() < options.loss;
         let u = rng.open_unit_f64();
         let between_nodes = src < self.nodes && dest < self.nodes;
+        let recorded = self
+            .script
+            .get_mut(&(src, dest))
+            .and_then(VecDeque::pop_front);
         if between_nodes && self.cut[src * self.nodes + dest] {
             return Err(DropReason::Partition);
+        }
+        match recorded {
+            Some(Fate::After(d)) => return Ok(d),
+            Some(Fate::Lost) => return Err(DropReason::Loss),
+            Some(Fate::Cut) | None => {}
         }
         if between_nodes && lost {
             return Err(DropReason::Loss);
@@ -226,6 +261,25 @@ mod tests {
                 assert!(samples.iter().all(|&s| (0.0..=20.0).contains(&s)));
             }
         }
+    }
+
+    #[test]
+    fn a_script_overrides_the_draws_until_it_runs_out() {
+        let mut n = net(LatencyDist::Constant, 0.0);
+        let mut script = Script::new();
+        script.insert(
+            (0, 1),
+            [Fate::After(Duration::from_millis(3)), Fate::Lost, Fate::Cut]
+                .into_iter()
+                .collect(),
+        );
+        let mut n2 = net(LatencyDist::Constant, 0.0).with_script(script);
+        assert_eq!(n2.route(0, 1), Ok(Duration::from_millis(3)));
+        assert_eq!(n2.route(0, 1), Err(DropReason::Loss));
+        // A message a partition dropped: no cut now, so the stream decides.
+        assert_eq!(n2.route(0, 1), Ok(Duration::from_millis(10)));
+        assert_eq!(n2.route(0, 1), n.route(0, 1));
+        assert_eq!(n2.route(1, 0), Ok(Duration::from_millis(10)));
     }
 
     #[test]

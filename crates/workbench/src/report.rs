@@ -58,6 +58,7 @@ impl Settings {
             op_timeout: Duration::from_secs(5),
             init_timeout: Duration::from_secs(10),
             run_dir: PathBuf::from(format!("store/{workload_name}/seed-0")),
+            replay: None,
         })
     }
 }
@@ -122,6 +123,63 @@ pub fn parse_latency_dist(s: &str) -> Result<LatencyDist, String> {
     })
 }
 
+/// The settings of an earlier run, read from its folder's `results.json`, with its network
+/// replayed from its journal (`messages.jsonl`): the same seed, workload, nodes and faults,
+/// and each link's messages get the latencies and losses they had.
+pub fn settings_of_run(dir: &std::path::Path) -> Result<Settings, String> {
+    let path = dir.join("results.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        format!(
+            "cannot read {}: {e} (give a workbench run folder)",
+            path.display()
+        )
+    })?;
+    let r: Json = serde_json::from_str(&text)
+        .map_err(|e| format!("{}: not a results file ({e})", path.display()))?;
+    let o = &r["options"];
+    let bad = |what: &str| format!("{}: options.{what} is missing or malformed", path.display());
+    let str_of = |k: &str| o[k].as_str().map(str::to_string).ok_or_else(|| bad(k));
+    let f64_of = |k: &str| o[k].as_f64().ok_or_else(|| bad(k));
+    let u64_of = |k: &str| o[k].as_u64().ok_or_else(|| bad(k));
+    let mut s = Settings::new(&str_of("workload")?, &str_of("bin")?)?;
+    s.node.args = o["bin_args"]
+        .as_array()
+        .ok_or_else(|| bad("bin_args"))?
+        .iter()
+        .map(|a| {
+            a.as_str()
+                .map(str::to_string)
+                .ok_or_else(|| bad("bin_args"))
+        })
+        .collect::<Result<_, _>>()?;
+    s.node_count = u64_of("node_count")? as usize;
+    s.time_limit = Duration::from_secs_f64(f64_of("time_limit_s")?);
+    s.rate = f64_of("rate")?;
+    s.concurrency = u64_of("concurrency")? as usize;
+    s.net.latency = Duration::from_secs_f64(f64_of("latency_ms")? / 1e3);
+    s.net.dist = parse_latency_dist(&str_of("latency_dist")?)?;
+    s.net.loss = f64_of("loss")?;
+    let nemesis: Vec<String> = o["nemesis"]
+        .as_array()
+        .ok_or_else(|| bad("nemesis"))?
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    s.nemesis = parse_nemesis(&nemesis.join(","))?;
+    s.nemesis_interval = Duration::from_secs_f64(f64_of("nemesis_interval_s")?);
+    s.availability = o["availability"].as_f64();
+    s.seed = u64_of("seed")?;
+    s.recovery_wait = Duration::from_secs_f64(f64_of("recovery_wait_s")?);
+    s.workload_options.topology = parse_topology(&str_of("topology")?)?;
+    s.workload_options.key_count = u64_of("key_count")? as usize;
+    s.workload_options.isolation =
+        synod_consistency::checkers::txn::Isolation::from_name(&str_of("consistency_models")?)
+            .ok_or_else(|| bad("consistency_models"))?;
+    s.workload_options.max_txn_length = u64_of("max_txn_length")? as usize;
+    s.replay = Some(dir.join("messages.jsonl"));
+    Ok(s)
+}
+
 /// The outcome of a run, as `results.json` and `--json` print it.
 #[derive(Clone, Debug, Serialize)]
 pub struct Results {
@@ -169,6 +227,8 @@ pub struct Results {
     pub check_ms: f64,
     /// The run folder.
     pub run_dir: String,
+    /// The run whose network this one replayed, if any.
+    pub replayed: Option<String>,
 }
 
 /// Runs the workbench as `s` says, checks the history and writes the run folder.
@@ -234,6 +294,9 @@ pub fn workbench(s: &Settings) -> Result<Results, RunError> {
             "server_msgs": out.server_msgs,
             "client_requests": out.client_requests,
             "dropped": out.dropped,
+            "main_phase_msgs": out.main_phase.0,
+            "main_phase_s": out.main_phase.1.as_secs_f64(),
+            "msgs_per_s": if out.main_phase.1.is_zero() { 0.0 } else { out.main_phase.0 as f64 / out.main_phase.1.as_secs_f64() },
         }),
         nemesis: json!({
             "faults_injected": out.faults_injected,
@@ -249,6 +312,7 @@ pub fn workbench(s: &Settings) -> Result<Results, RunError> {
         elapsed_s: out.elapsed.as_secs_f64(),
         check_ms,
         run_dir: s.run_dir.display().to_string(),
+        replayed: s.replay.as_ref().map(|p| p.display().to_string()),
     };
     write_folder(s, &out, &results).map_err(|err| RunError::Io {
         dir: s.run_dir.display().to_string(),
@@ -274,7 +338,7 @@ fn options_json(s: &Settings) -> Json {
         "availability": s.availability,
         "seed": s.seed,
         "recovery_wait_s": s.recovery_wait.as_secs_f64(),
-        "topology": s.workload_options.topology,
+        "topology": s.workload_options.topology.name(),
         "key_count": s.workload_options.key_count,
         "consistency_models": s.workload_options.isolation.name(),
         "max_txn_length": s.workload_options.max_txn_length,

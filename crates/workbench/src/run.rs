@@ -65,6 +65,9 @@ pub struct Options {
     pub init_timeout: Duration,
     /// Where the run's files go.
     pub run_dir: PathBuf,
+    /// Replay the network of an earlier run: its journal (`messages.jsonl`), whose recorded
+    /// latencies and losses each link's messages get, in order.
+    pub replay: Option<PathBuf>,
 }
 
 /// What happened, before checking.
@@ -95,6 +98,9 @@ pub struct Outcome {
     pub elapsed: Duration,
     /// The space-time diagram of the run's first messages (SVG).
     pub diagram: String,
+    /// Messages routed while clients issued operations (the main phase), and how long it
+    /// lasted: the router's throughput.
+    pub main_phase: (u64, Duration),
 }
 
 /// Why a run could not happen at all (a user's mistake).
@@ -239,6 +245,8 @@ struct Run<'a> {
     faults_injected: u64,
     setup_waiting: usize,
     first_reply: Option<Duration>,
+    main_start: Option<(u64, Instant)>,
+    main_phase: (u64, Duration),
     events_tx: mpsc::Sender<NodeEvent>,
     log_dir: PathBuf,
 }
@@ -300,9 +308,28 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
         faults_injected: 0,
         setup_waiting: 0,
         first_reply: None,
+        main_start: None,
+        main_phase: (0, Duration::ZERO),
         events_tx: tx,
         log_dir: options.run_dir.clone(),
     };
+    if let Some(journal) = &options.replay {
+        let fates = crate::journal::read_fates(journal).map_err(|err| RunError::Io {
+            dir: journal.display().to_string(),
+            err,
+        })?;
+        let mut script = crate::net::Script::new();
+        for ((src, dest), f) in fates {
+            if let (Some(a), Some(b)) = (r.entity(&src), r.entity(&dest)) {
+                script.insert((a, b), f);
+            }
+        }
+        let net = std::mem::replace(
+            &mut r.net,
+            Network::new(options.net, options.seed, n, entities),
+        );
+        r.net = net.with_script(script);
+    }
     for i in 0..n {
         let p = r.spawn(i, 0)?;
         r.nodes.push(NodeSlot {
@@ -860,6 +887,7 @@ impl Run<'_> {
 
     fn begin_main(&mut self) {
         self.phase = Phase::Main;
+        self.main_start = Some((self.all_msgs, Instant::now()));
         self.journal.note(self.now(), "main phase");
         for c in 0..self.clients.len() {
             self.schedule_next(c);
@@ -874,6 +902,9 @@ impl Run<'_> {
 
     fn end_main(&mut self) {
         self.phase = Phase::Recovery;
+        if let Some((msgs, at)) = self.main_start {
+            self.main_phase = (self.all_msgs - msgs, at.elapsed());
+        }
         self.journal.note(self.now(), "main phase over");
         self.heal_all();
         let wait = if self.workload_has_final() {
@@ -1116,6 +1147,7 @@ impl Run<'_> {
             op.line = i + 1;
         }
         Outcome {
+            main_phase: self.main_phase,
             diagram,
             history: Recorded {
                 ops,

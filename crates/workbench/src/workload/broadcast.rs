@@ -45,6 +45,16 @@ impl Topology {
         })
     }
 
+    /// The command-line name.
+    pub fn name(self) -> String {
+        match self {
+            Topology::Grid => "grid".into(),
+            Topology::Line => "line".into(),
+            Topology::Tree(k) => format!("tree{k}"),
+            Topology::Total => "total".into(),
+        }
+    }
+
     /// Each node's neighbours, by index.
     pub fn neighbours(self, n: usize) -> Vec<Vec<usize>> {
         let mut adj = vec![Vec::new(); n];
