@@ -326,3 +326,31 @@ fn a_replay_gives_each_link_the_recorded_fates_whatever_the_seed() {
     assert!(compared > 3, "some losses replayed ({compared})");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_synod_protocol_runs_as_a_broadcast_node() {
+    // broadcast-rb is synod's eager reliable broadcast over perfect links, driven by the
+    // node library's ProtocolNode: the same state machine the simulator runs.
+    let r = run(
+        "broadcast",
+        env!("CARGO_BIN_EXE_broadcast-rb"),
+        3,
+        "partition",
+        |s| s.node.args = vec!["--retry-ms".into(), "100".into()],
+    );
+    valid(&r);
+}
+
+#[test]
+fn python_nodes() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/workbench/python");
+    for (workload, file, nodes) in [
+        ("echo", "echo.py", 1),
+        ("broadcast", "broadcast.py", 3),
+        ("g-counter", "g_counter.py", 3),
+    ] {
+        let bin = dir.join(file);
+        valid(&run(workload, bin.to_str().unwrap(), nodes, "", |_| {}));
+    }
+}

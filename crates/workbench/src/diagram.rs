@@ -40,6 +40,8 @@ impl Protocol for Wire {
 pub struct Recorder {
     events: Vec<Event<Wire>>,
     messages: usize,
+    /// The recorded messages by network id: their link and label.
+    sent: std::collections::BTreeMap<u64, (NodeId, NodeId, Label)>,
 }
 
 impl Recorder {
@@ -64,28 +66,15 @@ impl Recorder {
         }
         self.messages += 1;
         let msg = Label(body.to_string());
-        self.push(
-            t,
-            EventKind::Send {
-                from: node(from),
-                to: node(to),
-                id,
-                msg,
-            },
-        );
+        let (from, to) = (node(from), node(to));
+        self.sent.insert(id, (from, to, msg.clone()));
+        self.push(t, EventKind::Send { from, to, id, msg });
     }
 
+    /// A recorded message's link and label (messages beyond the cap were not recorded: their
+    /// fates are skipped too).
     fn known(&self, id: u64) -> Option<(NodeId, NodeId, Label)> {
-        // Messages beyond the cap were never recorded as sent: skip their fates too.
-        self.events.iter().rev().find_map(|e| match &e.kind {
-            EventKind::Send {
-                from,
-                to,
-                id: i,
-                msg,
-            } if *i == id => Some((*from, *to, msg.clone())),
-            _ => None,
-        })
+        self.sent.get(&id).cloned()
     }
 
     /// A message delivered.

@@ -221,6 +221,8 @@ pub struct Results {
     pub options: Json,
     /// From the first `init` sent to the first `init_ok` received, in ms.
     pub first_reply_ms: Option<f64>,
+    /// From the start of the run to every node's `init` sent (spawning included), in ms.
+    pub startup_ms: f64,
     /// Wall-clock duration of the run, in seconds.
     pub elapsed_s: f64,
     /// How long checking took, in ms.
@@ -309,6 +311,7 @@ pub fn workbench(s: &Settings) -> Result<Results, RunError> {
         node_count: s.node_count,
         options: options_json(s),
         first_reply_ms: out.first_reply.map(|d| d.as_secs_f64() * 1e3),
+        startup_ms: out.startup.as_secs_f64() * 1e3,
         elapsed_s: out.elapsed.as_secs_f64(),
         check_ms,
         run_dir: s.run_dir.display().to_string(),

@@ -36,7 +36,8 @@
 //! ## set-full
 //!
 //! The workload adds distinct elements to a grow-only set (`add`, the invocation's value is
-//! the element) and reads the whole set (`read`, the `:ok` value is a list or set). Following
+//! the element; `broadcast`, as Maelstrom's broadcast workload names it, is read the same
+//! way) and reads the whole set (`read`, the `:ok` value is a list or set). Following
 //! Jepsen's `set-full`, reads are ordered by invocation, and for each element added by an
 //! operation that did not fail:
 //!

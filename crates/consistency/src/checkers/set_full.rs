@@ -378,7 +378,7 @@ pub fn check_set_full(history: &Recorded, options: &SetFullOptions) -> SetFullRe
     let ret_pos = |i: usize| ops[i].ret.unwrap_or(u64::MAX);
     for (i, op) in ops.iter().enumerate() {
         match op.f.as_str() {
-            "add" => {
+            "add" | "broadcast" => {
                 let id = interner.intern(&op.value);
                 if id == elements.len() {
                     elements.push(Element::default());
