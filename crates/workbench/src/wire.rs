@@ -22,109 +22,9 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::fmt;
 
-/// An error code of the protocol, as Maelstrom defines them.
-///
-/// A *definite* error means the operation certainly did not happen; an *indefinite* one
-/// (timeout, crash, and every user-defined code from 1000 on) means it may or may not have,
-/// and checkers must treat the operation as maybe-happened.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ErrorCode {
-    /// 0: the request timed out (indefinite).
-    Timeout,
-    /// 1: the destination node does not exist (definite).
-    NodeNotFound,
-    /// 10: the request type is not supported (definite).
-    NotSupported,
-    /// 11: the operation cannot be served right now, e.g. no leader (definite).
-    TemporarilyUnavailable,
-    /// 12: the request was malformed (definite).
-    MalformedRequest,
-    /// 13: the node crashed while handling the request (indefinite).
-    Crash,
-    /// 14: the operation was aborted (definite).
-    Abort,
-    /// 20: the key does not exist (definite).
-    KeyDoesNotExist,
-    /// 21: the key already exists (definite).
-    KeyAlreadyExists,
-    /// 22: a precondition (a compare-and-set's `from`) did not hold (definite).
-    PreconditionFailed,
-    /// 30: a transaction conflicted and was aborted (definite).
-    TxnConflict,
-    /// Any other code: 1000 and up are user-defined (indefinite); unknown codes below 1000
-    /// are treated as indefinite too, the safe reading.
-    Other(i64),
-}
-
-impl ErrorCode {
-    /// The code for the integer `code`.
-    pub fn from_code(code: i64) -> ErrorCode {
-        match code {
-            0 => ErrorCode::Timeout,
-            1 => ErrorCode::NodeNotFound,
-            10 => ErrorCode::NotSupported,
-            11 => ErrorCode::TemporarilyUnavailable,
-            12 => ErrorCode::MalformedRequest,
-            13 => ErrorCode::Crash,
-            14 => ErrorCode::Abort,
-            20 => ErrorCode::KeyDoesNotExist,
-            21 => ErrorCode::KeyAlreadyExists,
-            22 => ErrorCode::PreconditionFailed,
-            30 => ErrorCode::TxnConflict,
-            other => ErrorCode::Other(other),
-        }
-    }
-
-    /// The integer on the wire.
-    pub fn code(self) -> i64 {
-        match self {
-            ErrorCode::Timeout => 0,
-            ErrorCode::NodeNotFound => 1,
-            ErrorCode::NotSupported => 10,
-            ErrorCode::TemporarilyUnavailable => 11,
-            ErrorCode::MalformedRequest => 12,
-            ErrorCode::Crash => 13,
-            ErrorCode::Abort => 14,
-            ErrorCode::KeyDoesNotExist => 20,
-            ErrorCode::KeyAlreadyExists => 21,
-            ErrorCode::PreconditionFailed => 22,
-            ErrorCode::TxnConflict => 30,
-            ErrorCode::Other(c) => c,
-        }
-    }
-
-    /// True if the operation certainly did not take effect.
-    pub fn is_definite(self) -> bool {
-        !matches!(
-            self,
-            ErrorCode::Timeout | ErrorCode::Crash | ErrorCode::Other(_)
-        )
-    }
-
-    /// Maelstrom's name for the code (`"key-does-not-exist"`), or `"error-N"`.
-    pub fn name(self) -> String {
-        match self {
-            ErrorCode::Timeout => "timeout".into(),
-            ErrorCode::NodeNotFound => "node-not-found".into(),
-            ErrorCode::NotSupported => "not-supported".into(),
-            ErrorCode::TemporarilyUnavailable => "temporarily-unavailable".into(),
-            ErrorCode::MalformedRequest => "malformed-request".into(),
-            ErrorCode::Crash => "crash".into(),
-            ErrorCode::Abort => "abort".into(),
-            ErrorCode::KeyDoesNotExist => "key-does-not-exist".into(),
-            ErrorCode::KeyAlreadyExists => "key-already-exists".into(),
-            ErrorCode::PreconditionFailed => "precondition-failed".into(),
-            ErrorCode::TxnConflict => "txn-conflict".into(),
-            ErrorCode::Other(c) => format!("error-{c}"),
-        }
-    }
-}
-
-impl fmt::Display for ErrorCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({})", self.name(), self.code())
-    }
-}
+/// The protocol's error codes: the node library's, so nodes and the workbench agree on which
+/// codes are definite.
+pub use synod_node::ErrorCode;
 
 /// The parts of a body the router needs; everything else stays raw.
 #[derive(Debug, Deserialize)]
@@ -281,18 +181,6 @@ pub fn error_body(in_reply_to: u64, code: ErrorCode, text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn codes_round_trip_and_split_definite_from_indefinite() {
-        for c in [0, 1, 10, 11, 12, 13, 14, 20, 21, 22, 30, 1000, 1234] {
-            assert_eq!(ErrorCode::from_code(c).code(), c);
-        }
-        let definite: Vec<i64> = [0, 1, 10, 11, 12, 13, 14, 20, 21, 22, 30, 1000]
-            .into_iter()
-            .filter(|&c| ErrorCode::from_code(c).is_definite())
-            .collect();
-        assert_eq!(definite, vec![1, 10, 11, 12, 14, 20, 21, 22, 30]);
-    }
 
     #[test]
     fn parse_reports_what_is_wrong() {
