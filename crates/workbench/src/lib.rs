@@ -113,7 +113,7 @@ impl Misbehaviours {
     /// How many instances of each kind are kept.
     pub const LISTED: u64 = 5;
 
-    /// Records `m` (and logs the first of each kind to stderr).
+    /// Records `m`, keeping it as an example if it is among the first of its kind.
     pub fn record(&mut self, mut m: Misbehaviour) {
         self.count += 1;
         let n = self.by_kind.entry(m.kind.name()).or_default();

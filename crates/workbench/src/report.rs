@@ -10,7 +10,7 @@ use crate::nemesis::Fault;
 use crate::net::{LatencyDist, NetOptions};
 use crate::process::NodeCommand;
 use crate::run::{self, Options, RunError};
-use crate::workload::{self, Topology, WorkloadKind, WorkloadOptions};
+use crate::workload::{Topology, WorkloadKind, WorkloadOptions};
 use crate::Misbehaviours;
 use serde::Serialize;
 use serde_json::{json, Value as Json};
@@ -237,8 +237,7 @@ pub struct Results {
 pub fn workbench(s: &Settings) -> Result<Results, RunError> {
     let out = run::run(s)?;
     let check_start = std::time::Instant::now();
-    let wl = workload::build(s.workload, &s.workload_options);
-    let verdict = wl.check(&out.history, out.final_from);
+    let verdict = out.workload.check(&out.history, out.final_from);
     let check_ms = check_start.elapsed().as_secs_f64() * 1e3;
     let ops = out.history.ops.len();
     let count =

@@ -72,6 +72,8 @@ pub struct Options {
 
 /// What happened, before checking.
 pub struct Outcome {
+    /// The workload that drove the clients: it checks the history.
+    pub workload: Box<dyn Workload>,
     /// The client history (operations in invocation order).
     pub history: Recorded,
     /// The event position where the final phase began.
@@ -666,12 +668,11 @@ impl Run<'_> {
         let msg_id = client.next_msg_id;
         client.next_msg_id += 1;
         body["msg_id"] = json!(msg_id);
+        // An init waits for the init deadline, everything else for the operation timeout.
+        let timed = !matches!(why, Pending::Init(_));
         client.pending.insert(msg_id, why);
-        let timeout = match client.pending.get(&msg_id) {
-            Some(Pending::Init(_)) => None,
-            _ => Some(self.at(self.o.op_timeout)),
-        };
-        if let Some(at) = timeout {
+        if timed {
+            let at = self.at(self.o.op_timeout);
             self.queue.push(at, Timed::ClientTimeout(c, msg_id));
         }
         let parsed = Parsed {
@@ -914,7 +915,7 @@ impl Run<'_> {
         }
         self.journal.note(self.now(), "main phase over");
         self.heal_all();
-        let wait = if self.workload_has_final() {
+        let wait = if self.workload.has_final() {
             self.o.recovery_wait
         } else {
             Duration::ZERO
@@ -923,25 +924,10 @@ impl Run<'_> {
         self.queue.push(at, Timed::FinalStart);
     }
 
-    fn workload_has_final(&self) -> bool {
-        matches!(
-            self.o.workload,
-            WorkloadKind::Broadcast
-                | WorkloadKind::GSet
-                | WorkloadKind::GCounter
-                | WorkloadKind::PnCounter
-        )
-    }
-
     fn begin_final(&mut self) {
         self.phase = Phase::Final;
         self.final_from = self.event_pos;
         self.journal.note(self.now(), "final phase");
-        for c in 0..self.clients.len() {
-            if self.clients[c].current.is_none() {
-                self.client_ready(c);
-            }
-        }
         self.maybe_done();
     }
 
@@ -949,26 +935,18 @@ impl Run<'_> {
         if self.phase != Phase::Final {
             return;
         }
-        let busy = self
+        // Idle clients make their final request (a client with an operation in flight makes
+        // it once that one ends); the run is done when every client is done.
+        for c in 0..self.clients.len() {
+            self.client_ready(c);
+        }
+        if self
             .clients
             .iter()
-            .any(|c| c.current.is_some() || !c.final_done);
-        if busy {
-            // Clients with an operation in flight make their final request once it ends.
-            for c in 0..self.clients.len() {
-                if self.clients[c].current.is_none() && !self.clients[c].final_done {
-                    self.client_ready(c);
-                }
-            }
-            if self
-                .clients
-                .iter()
-                .any(|c| c.current.is_some() || !c.final_done)
-            {
-                return;
-            }
+            .all(|c| c.current.is_none() && c.final_done)
+        {
+            self.phase = Phase::Done;
         }
-        self.phase = Phase::Done;
     }
 
     // ---- nemesis -------------------------------------------------------------------------
@@ -1154,6 +1132,7 @@ impl Run<'_> {
             op.line = i + 1;
         }
         Outcome {
+            workload: self.workload,
             startup: self.startup,
             main_phase: self.main_phase,
             diagram,

@@ -164,14 +164,6 @@ fn push_json_str(out: &mut String, s: &str) {
     }
 }
 
-/// A body as a JSON map, for workloads and services that read fields out of it.
-pub type Body = serde_json::Map<String, serde_json::Value>;
-
-/// Parses a body's raw text into a map (it was checked to be an object by [`parse_line`]).
-pub fn body_map(raw: &str) -> Body {
-    serde_json::from_str(raw).unwrap_or_default()
-}
-
 /// An error body replying to `in_reply_to`.
 pub fn error_body(in_reply_to: u64, code: ErrorCode, text: &str) -> String {
     serde_json::json!({"type": "error", "in_reply_to": in_reply_to, "code": code.code(), "text": text})

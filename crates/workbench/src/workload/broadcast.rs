@@ -144,6 +144,10 @@ impl Workload for Broadcast {
             .collect()
     }
 
+    fn has_final(&self) -> bool {
+        true
+    }
+
     fn invoke(&mut self, _client: usize, rng: &mut Prng, final_phase: bool) -> Option<Invocation> {
         if final_phase || rng.below(2) == 0 {
             return Some(Invocation {

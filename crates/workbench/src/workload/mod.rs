@@ -16,7 +16,7 @@ mod lin_kv;
 mod txn;
 mod unique_ids;
 
-use serde_json::{json, Value as Json};
+use serde_json::Value as Json;
 use synod_consistency::checkers::txn::{Isolation, TxnWorkload};
 use synod_consistency::format::{Recorded, Value};
 use synod_core::Prng;
@@ -181,6 +181,12 @@ pub trait Workload: Send {
         Vec::new()
     }
 
+    /// True if clients make a final request after the faults heal (the run then waits for
+    /// the network to settle first).
+    fn has_final(&self) -> bool {
+        false
+    }
+
     /// The next request of client `client` (`final_phase`: the one request each client makes
     /// after the faults heal, or `None` if the workload has none).
     fn invoke(&mut self, client: usize, rng: &mut Prng, final_phase: bool) -> Option<Invocation>;
@@ -220,29 +226,6 @@ pub fn json_to_value(j: &Json) -> Value {
         Json::Object(o) => Value::Map(
             o.iter()
                 .map(|(k, v)| (Value::Str(k.clone()), json_to_value(v)))
-                .collect(),
-        ),
-    }
-}
-
-/// Converts a history value back to JSON (for request bodies).
-pub fn value_to_json(v: &Value) -> Json {
-    match v {
-        Value::Nil => Json::Null,
-        Value::Bool(b) => json!(b),
-        Value::Int(i) => json!(i),
-        Value::Float(f) => json!(f),
-        Value::Str(s) | Value::Keyword(s) => json!(s),
-        Value::List(l) | Value::Set(l) => Json::Array(l.iter().map(value_to_json).collect()),
-        Value::Map(m) => Json::Object(
-            m.iter()
-                .map(|(k, v)| {
-                    let key = match k {
-                        Value::Str(s) | Value::Keyword(s) => s.clone(),
-                        other => value_to_json(other).to_string(),
-                    };
-                    (key, value_to_json(v))
-                })
                 .collect(),
         ),
     }
