@@ -10,6 +10,14 @@
 //!   `Vec<D::Record>` that [`Journal::diff`] returned. Each entry is written with one `write`
 //!   and made durable with `fdatasync` before [`Storage::persist`] returns.
 //!
+//! The log file is preallocated: it is extended [`WalOptions::preallocate_bytes`] at a time
+//! with zeros that are written and synced once, the way etcd preallocates its WAL segments.
+//! Each persist then overwrites zeros inside the file, so its `fdatasync` flushes the entry's
+//! data only; appending to a growing file instead makes every `fdatasync` also commit the
+//! new file size through the file system's journal (on ext4 a second, serialised write per
+//! persist, done by a kernel thread). An entry's length is never 0 (a persist writes at least
+//! one record), so a zero length marks the end of the log.
+//!
 //! One entry per persist, not per record, makes a persist atomic: a crash in the middle of the
 //! write leaves a torn or bad-CRC entry, which recovery drops *whole* (the persist never
 //! returned, so no effect that depended on it was released), rather than half of a persist's
@@ -41,6 +49,9 @@ pub struct WalOptions {
     pub checkpoint_min_bytes: u64,
     /// ...or, whatever the checkpoint's size, once it exceeds this many bytes (default 64 MiB).
     pub checkpoint_max_bytes: u64,
+    /// The log file grows by this many zero bytes at a time, written and synced once, so that
+    /// a persist never changes the file's size (default 4 MiB; 0 appends to a growing file).
+    pub preallocate_bytes: u64,
 }
 
 impl Default for WalOptions {
@@ -49,6 +60,7 @@ impl Default for WalOptions {
             fsync: true,
             checkpoint_min_bytes: 1 << 20,
             checkpoint_max_bytes: 64 << 20,
+            preallocate_bytes: 4 << 20,
         }
     }
 }
@@ -63,7 +75,10 @@ pub struct FileWal<D> {
     /// The open log, positioned at its end; `None` before the first checkpoint.
     log: Option<File>,
     generation: u64,
+    /// Where the log's entries end (the next entry's offset).
     log_bytes: u64,
+    /// The log file's length: `log_bytes` plus preallocated zeros.
+    log_allocated: u64,
     checkpoint_bytes: u64,
     last: Option<D>,
     _records: PhantomData<fn() -> D>,
@@ -80,6 +95,7 @@ impl<D: Journal> FileWal<D> {
             log: None,
             generation: 0,
             log_bytes: 0,
+            log_allocated: 0,
             checkpoint_bytes: 0,
             last: None,
             _records: PhantomData,
@@ -172,12 +188,34 @@ impl<D: Journal> FileWal<D> {
         log.set_len(0)?;
         log.write_all(LOG_MAGIC)?;
         log.write_all(&self.generation.to_be_bytes())?;
+        let allocated = self.preallocate(&mut log, LOG_HEADER, 0)?;
         if self.opts.fsync {
             log.sync_all()?;
         }
+        log.seek(SeekFrom::Start(LOG_HEADER))?;
         self.log = Some(log);
         self.log_bytes = LOG_HEADER;
+        self.log_allocated = allocated;
         Ok(())
+    }
+
+    /// Writes zeros after `end` (where the file's written bytes end, the cursor being there)
+    /// until the file holds at least `need` bytes more, in whole preallocation steps; returns
+    /// the file's new length. The caller syncs.
+    fn preallocate(&self, log: &mut File, end: u64, need: u64) -> io::Result<u64> {
+        let step = self.opts.preallocate_bytes;
+        if step == 0 {
+            return Ok(end);
+        }
+        let target = (end + need).div_ceil(step).max(1) * step;
+        let zeros = vec![0u8; (target - end).min(1 << 20) as usize];
+        let mut at = end;
+        while at < target {
+            let n = (target - at).min(zeros.len() as u64) as usize;
+            log.write_all(&zeros[..n])?;
+            at += n as u64;
+        }
+        Ok(target)
     }
 
     /// Opens the log of the loaded checkpoint and replays its entries over `value`, truncating
@@ -199,9 +237,17 @@ impl<D: Journal> FileWal<D> {
         }
         let (entries, good_end) = replay_entries(&bytes[LOG_HEADER as usize..], value);
         let good_end = LOG_HEADER + good_end as u64;
-        let dropped = bytes.len() as u64 - good_end;
+        // A torn tail is whatever is not zero after the intact entries: cut it off, and zero
+        // the preallocated space again so that the next entries are followed by zeros.
+        let dropped = bytes[good_end as usize..]
+            .iter()
+            .rposition(|&b| b != 0)
+            .map_or(0, |last| last as u64 + 1);
+        let mut allocated = bytes.len() as u64;
         if dropped > 0 {
             log.set_len(good_end)?;
+            log.seek(SeekFrom::Start(good_end))?;
+            allocated = self.preallocate(&mut log, good_end, 0)?;
             log.sync_all()?;
         }
         log.seek(SeekFrom::Start(good_end))?;
@@ -213,6 +259,7 @@ impl<D: Journal> FileWal<D> {
         );
         self.log = Some(log);
         self.log_bytes = good_end;
+        self.log_allocated = allocated.max(good_end);
         Ok(())
     }
 
@@ -231,6 +278,9 @@ fn replay_entries<D: Journal>(entries: &[u8], value: &mut D) -> (usize, usize) {
     while let Some(head) = entries.get(pos..pos + 8) {
         let len = u32::from_be_bytes(head[..4].try_into().expect("4 bytes")) as usize;
         let crc = u32::from_be_bytes(head[4..].try_into().expect("4 bytes"));
+        if len == 0 {
+            break; // preallocated zeros: the end of the log
+        }
         let Some(payload) = entries.get(pos + 8..pos + 8 + len) else {
             break; // torn: the write stopped inside the payload
         };
@@ -278,12 +328,29 @@ impl<D: Journal> Storage<D> for FileWal<D> {
         entry.extend_from_slice(&frame_len(payload.len())?.to_be_bytes());
         entry.extend_from_slice(&crc32(&[&payload]).to_be_bytes());
         entry.extend_from_slice(&payload);
-        let log = self.log.as_mut().expect("a log exists after a checkpoint");
-        log.write_all(&entry)?;
-        if self.opts.fsync {
-            log.sync_data()?;
-        }
-        self.log_bytes += entry.len() as u64;
+        let mut log = self.log.take().expect("a log exists after a checkpoint");
+        let end = self.log_bytes + entry.len() as u64;
+        let written = log.write_all(&entry).and_then(|()| {
+            if end <= self.log_allocated {
+                // Inside the preallocated zeros: the file's size does not change.
+                return if self.opts.fsync {
+                    log.sync_data()
+                } else {
+                    Ok(())
+                };
+            }
+            // Past them: grow the file by whole steps of zeros, and sync its new size too.
+            let allocated = self.preallocate(&mut log, end, 0)?;
+            log.seek(SeekFrom::Start(end))?;
+            if self.opts.fsync {
+                log.sync_all()?;
+            }
+            self.log_allocated = allocated.max(end);
+            Ok(())
+        });
+        self.log = Some(log);
+        written?;
+        self.log_bytes = end;
         self.last = Some(value);
         Ok(Written {
             bytes: entry.len() as u64,
@@ -409,10 +476,13 @@ mod tests {
         );
         w.persist(log(2, &[10, 11, 12, 13])).unwrap();
         drop(w);
-        // Independent check: the log holds exactly two entries after its header.
+        // Independent check: the log holds exactly two entries after its header, then only
+        // the preallocated zeros, in one whole preallocation step.
         let raw = fs::read(dir.0.join("wal")).unwrap();
         let (entries, end) = replay_entries(&raw[16..], &mut log(1, &[10]));
-        assert_eq!((entries, end + 16), (2, raw.len()));
+        assert_eq!(entries, 2);
+        assert!(raw[16 + end..].iter().all(|&b| b == 0));
+        assert_eq!(raw.len() as u64, WalOptions::default().preallocate_bytes);
 
         let mut again = dir.wal();
         assert_eq!(again.load().unwrap(), Some(log(2, &[10, 11, 12, 13])));
@@ -430,22 +500,71 @@ mod tests {
         w.persist(log(1, &[1, 2])).unwrap();
         drop(w);
         let path = dir.0.join("wal");
-        let intact = fs::metadata(&path).unwrap().len();
+        let intact = fs::read(&path).unwrap();
+        let end = 16 + replay_entries(&intact[16..], &mut log(0, &[])).1;
+        // A torn write lands where the intact entries end, over the preallocated zeros.
+        let tear = |bytes: &[u8]| {
+            let mut f = OpenOptions::new().write(true).open(&path).unwrap();
+            f.seek(SeekFrom::Start(end as u64)).unwrap();
+            f.write_all(bytes).unwrap();
+        };
         // Half of an entry: a length announcing 100 bytes, a checksum, and 5 bytes of payload.
-        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
-        f.write_all(&[0, 0, 0, 100, 1, 2, 3, 4, 9, 9, 9, 9, 9])
-            .unwrap();
-        drop(f);
+        tear(&[0, 0, 0, 100, 1, 2, 3, 4, 9, 9, 9, 9, 9]);
         assert_eq!(dir.wal().load().unwrap(), Some(log(1, &[1, 2])));
-        assert_eq!(fs::metadata(&path).unwrap().len(), intact, "tail truncated");
+        assert_eq!(fs::read(&path).unwrap(), intact, "torn tail zeroed");
 
         // A complete entry with a wrong checksum is dropped too.
+        tear(&[0, 0, 0, 2, 0xde, 0xad, 0xbe, 0xef, 1, 7]);
+        let mut w = dir.wal();
+        assert_eq!(w.load().unwrap(), Some(log(1, &[1, 2])));
+        assert_eq!(fs::read(&path).unwrap(), intact);
+        // The next entry goes where the torn one was, and reloads.
+        w.persist(log(1, &[1, 2, 3])).unwrap();
+        drop(w);
+        assert_eq!(dir.wal().load().unwrap(), Some(log(1, &[1, 2, 3])));
+
+        // Without preallocation, the torn tail is cut off the end of the file.
+        let dir = TempDir::new("torn-unallocated");
+        let opts = WalOptions {
+            preallocate_bytes: 0,
+            ..WalOptions::default()
+        };
+        let mut w = dir.wal_with(opts);
+        w.load().unwrap();
+        w.persist(log(1, &[1])).unwrap();
+        w.persist(log(1, &[1, 2])).unwrap();
+        drop(w);
+        let path = dir.0.join("wal");
+        let intact = fs::metadata(&path).unwrap().len();
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
-        f.write_all(&[0, 0, 0, 2, 0xde, 0xad, 0xbe, 0xef, 1, 7])
-            .unwrap();
+        f.write_all(&[0, 0, 0, 100, 1, 2, 3, 4, 9]).unwrap();
         drop(f);
-        assert_eq!(dir.wal().load().unwrap(), Some(log(1, &[1, 2])));
-        assert_eq!(fs::metadata(&path).unwrap().len(), intact);
+        assert_eq!(dir.wal_with(opts).load().unwrap(), Some(log(1, &[1, 2])));
+        assert_eq!(fs::metadata(&path).unwrap().len(), intact, "tail truncated");
+    }
+
+    #[test]
+    fn the_log_grows_by_whole_preallocation_steps() {
+        let dir = TempDir::new("grow");
+        let opts = WalOptions {
+            preallocate_bytes: 64,
+            ..WalOptions::default()
+        };
+        let mut w = dir.wal_with(opts);
+        w.load().unwrap();
+        let mut value = log(1, &[]);
+        for i in 0..50 {
+            value.items.push(1000 + i);
+            assert!(!w.persist(value.clone()).unwrap().checkpoint || i == 0);
+            let len = fs::metadata(dir.0.join("wal")).unwrap().len();
+            assert_eq!(len % 64, 0, "length {len} after {i}");
+        }
+        drop(w);
+        let raw = fs::read(dir.0.join("wal")).unwrap();
+        let (entries, end) = replay_entries(&raw[16..], &mut log(0, &[]));
+        assert_eq!(entries, 49, "one checkpoint, then one entry per persist");
+        assert!(16 + end <= raw.len() && raw[16 + end..].iter().all(|&b| b == 0));
+        assert_eq!(dir.wal_with(opts).load().unwrap(), Some(value));
     }
 
     #[test]
@@ -459,7 +578,10 @@ mod tests {
         assert!(rewritten.checkpoint);
         drop(w);
         let raw = fs::read(dir.0.join("wal")).unwrap();
-        assert_eq!(raw.len(), 16, "the new checkpoint starts an empty log");
+        assert!(
+            raw[16..].iter().all(|&b| b == 0),
+            "the new checkpoint starts an empty log"
+        );
         assert_eq!(&raw[8..16], &2u64.to_be_bytes(), "of the next generation");
         assert_eq!(dir.wal().load().unwrap(), Some(log(2, &[1, 9])));
     }
