@@ -78,18 +78,3 @@ pub fn mean(xs: &[f64]) -> Option<f64> {
 pub fn run_seed(base: u64, coords: &[u64]) -> u64 {
     synod_core::stable_hash(&(base, coords))
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slope_of_a_power_law() {
-        let pts: Vec<(f64, f64)> = [4.0, 8.0, 16.0, 32.0]
-            .iter()
-            .map(|&n: &f64| (n, 3.0 * n * n))
-            .collect();
-        assert!((loglog_slope(&pts).unwrap() - 2.0).abs() < 1e-9);
-        assert_eq!(loglog_slope(&[(1.0, 1.0)]), None);
-    }
-}

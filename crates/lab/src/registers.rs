@@ -92,32 +92,3 @@ pub fn linearizable(history: &RegisterHistory) -> Option<bool> {
         .ok()
         .and_then(|r| r.valid)
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use synod_protocols::register::program::WritersReaders;
-    use synod_protocols::register::Abd;
-
-    fn program() -> WritersReaders {
-        WritersReaders::single_writer(2, 4)
-    }
-
-    #[test]
-    fn the_same_program_completes_on_both_and_each_history_is_linearizable() {
-        for seed in 0..5 {
-            let (run, h) = on_shared_memory(&program(), &ShmSimConfig::new(seed));
-            assert!(run.halted.iter().all(|&x| x));
-            assert_eq!(h.ops.len(), 12);
-            assert!(h.ops.iter().all(|o| o.completion.is_some()));
-            assert_eq!(linearizable(&h), Some(true));
-
-            let mut cfg = SimConfig::new(3, seed);
-            cfg.until = Instant::from_secs(5);
-            let h = on_message_passing(Abd::new(), &program(), cfg, Duration::from_millis(1));
-            assert_eq!(h.ops.len(), 12);
-            assert!(h.ops.iter().all(|o| o.completion.is_some()));
-            assert_eq!(linearizable(&h), Some(true));
-        }
-    }
-}

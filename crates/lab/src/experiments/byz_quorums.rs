@@ -187,23 +187,3 @@ pub fn run(opts: &ExpOptions, progress: &mut dyn Progress) -> Result<ExperimentR
         figures: vec![],
     })
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::experiment::NoProgress;
-
-    #[test]
-    fn quick_run_holds() {
-        let r = run(
-            &ExpOptions {
-                seed: 1,
-                runs: None,
-                quick: true,
-            },
-            &mut NoProgress,
-        )
-        .unwrap();
-        assert_eq!(r.claim.verdict, ClaimVerdict::Holds, "{}", r.to_text());
-    }
-}

@@ -113,7 +113,7 @@ where
 }
 
 /// Every binary input vector of length n, and one with distinct inputs.
-fn input_vectors(n: usize) -> Vec<Vec<u64>> {
+pub fn input_vectors(n: usize) -> Vec<Vec<u64>> {
     let mut v: Vec<Vec<u64>> = (0..1u64 << n)
         .map(|bits| (0..n).map(|i| bits >> i & 1).collect())
         .collect();
@@ -269,17 +269,4 @@ pub fn run(opts: &ExpOptions, progress: &mut dyn Progress) -> Result<ExperimentR
         notes,
         figures: vec![],
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn input_vectors_cover_binary_and_distinct() {
-        let v = input_vectors(3);
-        assert_eq!(v.len(), 9);
-        assert!(v.contains(&vec![1, 0, 1]));
-        assert!(v.contains(&vec![10, 11, 12]));
-    }
 }
