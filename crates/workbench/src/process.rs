@@ -1,9 +1,12 @@
 //! Node processes: spawning, the threads that carry their stdin/stdout/stderr, and signals.
 //!
 //! Each node is one child process. Three threads serve it: a reader turns its stdout into
-//! [`NodeEvent::Line`]s on the router's channel (ending with [`NodeEvent::Closed`]), a writer
+//! [`NodeEvent::Lines`] on the router's channel (ending with [`NodeEvent::Closed`]), a writer
 //! drains a queue of lines into its stdin (so a paused or slow node never blocks the router),
-//! and a logger appends its stderr to the node's log file. A killed node is restarted as a
+//! and a logger appends its stderr to the node's log file. Both directions move lines in
+//! batches: the reader sends every complete line it has buffered as one event, and the
+//! router hands a writer all the lines a node is due in one go, so a node that writes or
+//! receives a burst costs one thread wake-up, not one per line. A killed node is restarted as a
 //! new *incarnation*; events carry the incarnation so late lines from a dead process are
 //! recognised.
 
@@ -18,14 +21,14 @@ use std::time::Instant;
 /// What a node process did, as seen by its threads.
 #[derive(Debug)]
 pub enum NodeEvent {
-    /// The node wrote a line on stdout.
-    Line {
+    /// The node wrote lines on stdout.
+    Lines {
         /// The node's index.
         node: usize,
         /// Which incarnation of it.
         incarnation: u32,
-        /// The line, without its newline.
-        line: String,
+        /// The lines, in order, without their newlines.
+        lines: Vec<String>,
         /// When the reader saw it.
         at: Instant,
     },
@@ -56,7 +59,7 @@ pub struct NodeCommand {
 #[derive(Debug)]
 pub struct NodeProcess {
     child: Child,
-    stdin: Option<Sender<String>>,
+    stdin: Option<Sender<Vec<String>>>,
     /// Which incarnation this is (0 for the first start).
     pub incarnation: u32,
 }
@@ -102,10 +105,10 @@ impl NodeProcess {
         })
     }
 
-    /// Queues `line` (without newline) for the node's stdin. False if the writer is gone
-    /// (the process closed its stdin or died).
-    pub fn send(&self, line: String) -> bool {
-        self.stdin.as_ref().is_some_and(|tx| tx.send(line).is_ok())
+    /// Queues `lines` (without newlines) for the node's stdin, in order. False if the writer
+    /// is gone (the process closed its stdin or died).
+    pub fn send(&self, lines: Vec<String>) -> bool {
+        self.stdin.as_ref().is_some_and(|tx| tx.send(lines).is_ok())
     }
 
     /// The process id.
@@ -191,30 +194,21 @@ fn read_lines(
 ) {
     let mut reader = BufReader::with_capacity(1 << 16, stdout);
     let mut buf = Vec::with_capacity(256);
-    loop {
-        buf.clear();
-        match (&mut reader)
-            .take(MAX_LINE as u64 + 1)
-            .read_until(b'\n', &mut buf)
-        {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
+    // Block for one line, then take every complete line already buffered with it.
+    while let Some(first) = read_line(&mut reader, &mut buf) {
+        let mut lines = vec![first];
+        while reader.buffer().contains(&b'\n') {
+            match read_line(&mut reader, &mut buf) {
+                Some(line) => lines.push(line),
+                None => break,
+            }
         }
-        if buf.len() > MAX_LINE && buf.last() != Some(&b'\n') {
-            // Skip the rest of the overlong line.
-            let mut rest = Vec::new();
-            let _ = reader.read_until(b'\n', &mut rest);
-        }
-        while matches!(buf.last(), Some(b'\n' | b'\r')) {
-            buf.pop();
-        }
-        let line = String::from_utf8_lossy(&buf).into_owned();
         let at = Instant::now();
         if events
-            .send(NodeEvent::Line {
+            .send(NodeEvent::Lines {
                 node,
                 incarnation,
-                line,
+                lines,
                 at,
             })
             .is_err()
@@ -227,6 +221,28 @@ fn read_lines(
         incarnation,
         at: Instant::now(),
     });
+}
+
+/// The next line (without its line ending; cut at [`MAX_LINE`] bytes, the rest skipped), or
+/// `None` at the end of the stream.
+fn read_line<R: Read>(reader: &mut BufReader<R>, buf: &mut Vec<u8>) -> Option<String> {
+    buf.clear();
+    match (&mut *reader)
+        .take(MAX_LINE as u64 + 1)
+        .read_until(b'\n', buf)
+    {
+        Ok(0) | Err(_) => return None,
+        Ok(_) => {}
+    }
+    if buf.len() > MAX_LINE && buf.last() != Some(&b'\n') {
+        // Skip the rest of the overlong line.
+        let mut rest = Vec::new();
+        let _ = reader.read_until(b'\n', &mut rest);
+    }
+    while matches!(buf.last(), Some(b'\n' | b'\r')) {
+        buf.pop();
+    }
+    Some(String::from_utf8_lossy(buf).into_owned())
 }
 
 fn copy_log(mut stderr: std::process::ChildStderr, log: File) {
@@ -246,15 +262,20 @@ fn copy_log(mut stderr: std::process::ChildStderr, log: File) {
     let _ = out.flush();
 }
 
-fn write_lines(stdin: ChildStdin, rx: Receiver<String>) {
+fn write_lines(stdin: ChildStdin, rx: Receiver<Vec<String>>) {
     let mut out = BufWriter::with_capacity(1 << 16, stdin);
-    while let Ok(line) = rx.recv() {
-        if out.write_all(line.as_bytes()).is_err() || out.write_all(b"\n").is_err() {
+    let write = |out: &mut BufWriter<ChildStdin>, lines: Vec<String>| {
+        lines
+            .iter()
+            .try_for_each(|line| out.write_all(line.as_bytes()).and(out.write_all(b"\n")))
+    };
+    while let Ok(lines) = rx.recv() {
+        if write(&mut out, lines).is_err() {
             return;
         }
         // Batch what is already queued, then flush once.
-        while let Ok(line) = rx.try_recv() {
-            if out.write_all(line.as_bytes()).is_err() || out.write_all(b"\n").is_err() {
+        while let Ok(lines) = rx.try_recv() {
+            if write(&mut out, lines).is_err() {
                 return;
             }
         }

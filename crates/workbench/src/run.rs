@@ -219,6 +219,9 @@ struct NodeSlot {
     initialised: bool,
     paused: bool,
     exited_reported: bool,
+    /// Lines delivered to the node and not yet handed to its writer thread: the router
+    /// hands them over in one batch before it next waits (see [`Run::flush_outboxes`]).
+    outbox: Vec<String>,
 }
 
 /// The router's state.
@@ -228,6 +231,8 @@ struct Run<'a> {
     queue: Queue,
     net: Network,
     nodes: Vec<NodeSlot>,
+    /// The nodes whose outbox is not empty.
+    outbox_nodes: Vec<usize>,
     node_ids: Vec<String>,
     clients: Vec<Client>,
     services: Vec<Service>,
@@ -293,6 +298,7 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
         },
         net: Network::new(options.net, options.seed, n, entities),
         nodes: Vec::new(),
+        outbox_nodes: Vec::new(),
         node_ids,
         clients,
         services: SERVICE_IDS.iter().map(|id| Service::new(id)).collect(),
@@ -349,6 +355,7 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
             initialised: false,
             paused: false,
             exited_reported: false,
+            outbox: Vec::new(),
         });
         r.send_init(i);
         // Deliver what is due (with no latency: this init) before the next spawn.
@@ -432,6 +439,7 @@ impl Run<'_> {
                 None => Duration::from_millis(50),
             }
             .min(Duration::from_millis(50));
+            self.flush_outboxes();
             match rx.recv_timeout(wait) {
                 Ok(ev) => {
                     self.on_node_event(ev);
@@ -445,6 +453,17 @@ impl Run<'_> {
                 }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => {}
+            }
+        }
+    }
+
+    /// Hands every node the lines delivered to it since the last flush, one batch per node.
+    fn flush_outboxes(&mut self) {
+        for node in self.outbox_nodes.drain(..) {
+            let slot = &mut self.nodes[node];
+            let lines = std::mem::take(&mut slot.outbox);
+            if let Some(p) = &slot.proc {
+                p.send(lines);
             }
         }
     }
@@ -467,16 +486,18 @@ impl Run<'_> {
 
     fn on_node_event(&mut self, ev: NodeEvent) {
         match ev {
-            NodeEvent::Line {
+            NodeEvent::Lines {
                 node,
                 incarnation,
-                line,
+                lines,
                 ..
             } => {
-                if incarnation != self.nodes[node].incarnation {
-                    return; // a killed incarnation's last words
+                for line in lines {
+                    if incarnation != self.nodes[node].incarnation {
+                        return; // a killed incarnation's last words
+                    }
+                    self.on_line(node, &line);
                 }
-                self.on_line(node, &line);
             }
             NodeEvent::Closed {
                 node, incarnation, ..
@@ -619,9 +640,11 @@ impl Run<'_> {
             self.recorder.deliver(now, id);
             let src_name = self.entity_name(src);
             let line = wire::envelope_line(id, &src_name, &self.node_ids[dest], &body);
-            if let Some(p) = &self.nodes[dest].proc {
-                p.send(line);
+            let slot = &mut self.nodes[dest];
+            if slot.outbox.is_empty() {
+                self.outbox_nodes.push(dest);
             }
+            slot.outbox.push(line);
         } else if dest < n + c {
             self.journal.deliver(now, id);
             self.recorder.deliver(now, id);
@@ -976,6 +999,8 @@ impl Run<'_> {
                 if let Some(mut p) = self.nodes[node].proc.take() {
                     p.kill();
                 }
+                // Lines it had not been handed die with it.
+                self.nodes[node].outbox.clear();
                 let at = self.at(self.o.nemesis_interval / 2);
                 self.queue.push(at, Timed::Restart(node));
                 format!("kill -9 n{node}")
