@@ -93,6 +93,26 @@ fn unique_id_nodes_under_partitions() {
     );
     valid(&r);
     assert!(r.nemesis["faults_injected"].as_u64().unwrap() > 0);
+    // Ids from the lin-tso service: strictly increasing numbers, whichever node asks.
+    let r = run(
+        "unique-ids",
+        env!("CARGO_BIN_EXE_unique-ids"),
+        3,
+        "partition",
+        |s| {
+            s.availability = Some(1.0);
+            s.node.args = vec!["--tso".into()];
+        },
+    );
+    valid(&r);
+    assert!(r.nemesis["faults_injected"].as_u64().unwrap() > 0);
+    // Each generate cost a round trip to the oracle: about four messages per request
+    // (request, ts, ts_ok, reply) where local ids take two.
+    let (all, requests) = (
+        r.net["all_msgs"].as_u64(),
+        r.net["client_requests"].as_u64(),
+    );
+    assert!(all.unwrap() >= 3 * requests.unwrap(), "{}", r.net);
     caught(
         &run(
             "unique-ids",
@@ -155,6 +175,38 @@ fn g_set_and_counter_nodes() {
         &run(
             "g-counter",
             env!("CARGO_BIN_EXE_broken-g-counter"),
+            3,
+            "",
+            |_| {},
+        ),
+        "out of bounds",
+    );
+    // Merging gossip by replacement instead of union erases acknowledged elements.
+    caught(
+        &run("g-set", env!("CARGO_BIN_EXE_broken-g-set"), 3, "", |_| {}),
+        "lost",
+    );
+}
+
+#[test]
+fn counters_on_the_kv_services() {
+    // Each node's count under its own seq-kv key, changed by cas; reads sync through a
+    // scratch write first. Nodes never talk to each other, so partitions change nothing.
+    let r = run(
+        "g-counter",
+        env!("CARGO_BIN_EXE_g-counter-seq-kv"),
+        3,
+        "partition",
+        |_| {},
+    );
+    valid(&r);
+    assert!(r.nemesis["faults_injected"].as_u64().unwrap() > 0);
+    assert_eq!(r.net["server_msgs"], 0, "the nodes only talk to seq-kv");
+    // Read-modify-write of one lww-kv key: concurrent and cross-replica adds are lost.
+    caught(
+        &run(
+            "g-counter",
+            env!("CARGO_BIN_EXE_broken-g-counter-lww-kv"),
             3,
             "",
             |_| {},
