@@ -335,14 +335,278 @@ struct Element {
     live_add: Option<usize>,
     /// The `:ok` add that completed first.
     first_ok_add: Option<usize>,
-    /// Ordinals (into the call-sorted reads) of the reads containing it, ascending, once each.
-    present: Vec<usize>,
-    /// Copies in the read `present.last()`.
-    copies: usize,
+    /// Ordinals (into the call-sorted reads) of the first and last reads containing it.
+    first_present: Option<usize>,
+    last_present: Option<usize>,
+    /// The first ordinal of the run of consecutive reads containing it that ends at
+    /// `last_present`.
+    run_start: usize,
     /// Reads containing it more than once: the first (ordinal), their number, most copies.
     dup_first: Option<usize>,
     dup_reads: usize,
     dup_max: usize,
+    /// The first read (ordinal) invoked after its add's invocation that missed it
+    /// ([`Seen::first_absent`]), if any did.
+    first_absent: Option<usize>,
+    /// The operation whose completion made it known present: its first `:ok` add or a
+    /// read containing it, the earliest completion (the first such, on ties).
+    known: Option<usize>,
+    /// The first read containing it that completed before its live add was invoked.
+    early_read: Option<usize>,
+}
+
+/// "None" in a [`Visit`].
+const NO: u32 = u32::MAX;
+
+/// What the visit of the reads gathers about one element, compactly (one cache line):
+/// reads are visited once, in invocation order, and each read containing the element
+/// updates a few fields in constant time; no per-element list of reads is kept. Ordinals
+/// and operations are `u32` ([`NO`]: none).
+#[derive(Clone, Copy, Debug)]
+struct Visit {
+    /// The completion position of `known` (`u64::MAX`: none yet).
+    known_ret: u64,
+    /// The invocation position of its live add (0 if none: no read completes before).
+    live_call: u64,
+    /// See [`Element`].
+    known: u32,
+    early_read: u32,
+    first_present: u32,
+    last_present: u32,
+    run_start: u32,
+    /// Copies in the read `last_present`.
+    copies: u32,
+    dup_first: u32,
+    dup_reads: u32,
+    dup_max: u32,
+    /// The first read (ordinal) invoked after its add's invocation, the next ordinal
+    /// expected while every read since then contained it, and the first that did not.
+    scan_from: u32,
+    scan_next: u32,
+    first_absent: u32,
+}
+
+fn some(x: u32) -> Option<usize> {
+    (x != NO).then_some(x as usize)
+}
+
+impl Visit {
+    /// Before any read: `known` is the first `:ok` add (completed at `known_ret`).
+    fn new(known: Option<usize>, known_ret: u64, live_call: u64, scan_from: usize) -> Visit {
+        let small = |x: usize| u32::try_from(x).expect("fewer than 2^32 operations");
+        Visit {
+            known_ret,
+            live_call,
+            known: known.map_or(NO, small),
+            early_read: NO,
+            first_present: NO,
+            last_present: NO,
+            run_start: 0,
+            copies: 0,
+            dup_first: NO,
+            dup_reads: 0,
+            dup_max: 0,
+            scan_from: small(scan_from),
+            scan_next: small(scan_from),
+            first_absent: NO,
+        }
+    }
+
+    /// Records that read `ord` (operation `read`, completed at `ret`) contains it once more.
+    #[inline(always)]
+    fn seen(&mut self, ord: u32, read: u32, ret: u64) {
+        if self.last_present == ord {
+            self.copies += 1;
+            if self.copies == 2 {
+                self.dup_reads += 1;
+                if self.dup_first == NO {
+                    self.dup_first = ord;
+                }
+            }
+            self.dup_max = self.dup_max.max(self.copies);
+            return;
+        }
+        if self.last_present == NO || self.last_present + 1 != ord {
+            self.run_start = ord;
+        }
+        if self.first_present == NO {
+            self.first_present = ord;
+        }
+        self.last_present = ord;
+        self.copies = 1;
+        if self.first_absent == NO && ord >= self.scan_from {
+            if ord == self.scan_next {
+                self.scan_next += 1;
+            } else {
+                self.first_absent = self.scan_next;
+            }
+        }
+        if self.known == NO || ret < self.known_ret {
+            self.known = read;
+            self.known_ret = ret;
+        }
+        if ret < self.live_call && self.early_read == NO {
+            self.early_read = read;
+        }
+    }
+
+    /// Stores the results in `e`, given `n` reads.
+    fn finish(&self, e: &mut Element, n: usize) {
+        e.first_present = some(self.first_present);
+        e.last_present = some(self.last_present);
+        e.run_start = self.run_start as usize;
+        e.dup_first = some(self.dup_first);
+        e.dup_reads = self.dup_reads as usize;
+        e.dup_max = self.dup_max as usize;
+        // Every read from `scan_from` on contained it: the first to miss it is the next.
+        e.first_absent =
+            some(self.first_absent).or_else(|| Some(self.scan_next as usize).filter(|&f| f < n));
+        e.known = some(self.known);
+        e.early_read = some(self.early_read);
+    }
+}
+
+/// Dense ids for elements: integers through an open-addressing table (no hashing of
+/// [`Value`]s per reference), and through a direct table over the range of the added ones
+/// when that range is compact; anything else through an [`Interner`].
+struct ElementIds {
+    /// The direct table: ids of the integers `dense_base..dense_base + dense.len()`
+    /// (`u32::MAX`: not interned yet).
+    dense_base: i64,
+    dense: Vec<u32>,
+    /// Integer keys and their ids (`u32::MAX`: empty slot); the length is a power of two.
+    int_keys: Vec<i64>,
+    int_ids: Vec<u32>,
+    ints: usize,
+    others: Interner<Value>,
+    /// Other values' interner ids -> element ids.
+    other_ids: Vec<usize>,
+    /// Element id -> value.
+    values: Vec<Value>,
+}
+
+impl ElementIds {
+    fn new() -> ElementIds {
+        ElementIds {
+            dense_base: 0,
+            dense: Vec::new(),
+            int_keys: vec![0; 64],
+            int_ids: vec![u32::MAX; 64],
+            ints: 0,
+            others: Interner::new(),
+            other_ids: Vec::new(),
+            values: Vec::new(),
+        }
+    }
+
+    #[inline]
+    fn slot(&self, x: i64) -> usize {
+        let mask = self.int_ids.len() - 1;
+        let mut i = ((x as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize & mask;
+        while self.int_ids[i] != u32::MAX && self.int_keys[i] != x {
+            i = (i + 1) & mask;
+        }
+        i
+    }
+
+    fn grow(&mut self) {
+        let keys = std::mem::take(&mut self.int_keys);
+        let ids = std::mem::take(&mut self.int_ids);
+        self.int_keys = vec![0; keys.len() * 2];
+        self.int_ids = vec![u32::MAX; ids.len() * 2];
+        for (k, id) in keys.into_iter().zip(ids) {
+            if id != u32::MAX {
+                let i = self.slot(k);
+                self.int_keys[i] = k;
+                self.int_ids[i] = id;
+            }
+        }
+    }
+
+    /// Sets up the direct table over the range of the integers interned so far, if at
+    /// most four slots per integer (plus 1024) cover it.
+    fn densify(&mut self) {
+        let ints = self
+            .int_keys
+            .iter()
+            .zip(&self.int_ids)
+            .filter(|&(_, &id)| id != u32::MAX);
+        let (Some(lo), Some(hi)) = (
+            ints.clone().map(|(&k, _)| k).min(),
+            ints.clone().map(|(&k, _)| k).max(),
+        ) else {
+            return;
+        };
+        let span = hi.abs_diff(lo);
+        if span > 4 * self.ints as u64 + 1024 {
+            return;
+        }
+        self.dense_base = lo;
+        self.dense = vec![u32::MAX; span as usize + 1];
+        for (&k, &id) in ints {
+            self.dense[k.abs_diff(lo) as usize] = id;
+        }
+    }
+
+    /// The id of `v`, new ids counting up from 0.
+    #[inline(always)]
+    fn intern(&mut self, v: &Value) -> usize {
+        if let Value::Int(x) = *v {
+            if let Some(&id) = x
+                .checked_sub(self.dense_base)
+                .and_then(|o| usize::try_from(o).ok())
+                .and_then(|o| self.dense.get(o))
+            {
+                if id != u32::MAX {
+                    return id as usize;
+                }
+            }
+        }
+        self.intern_slow(v)
+    }
+
+    /// [`ElementIds::intern`] off the direct table.
+    #[inline(never)]
+    fn intern_slow(&mut self, v: &Value) -> usize {
+        if let Value::Int(x) = *v {
+            let direct = x
+                .checked_sub(self.dense_base)
+                .and_then(|o| usize::try_from(o).ok())
+                .filter(|&o| o < self.dense.len());
+            if let Some(o) = direct {
+                if self.dense[o] != u32::MAX {
+                    return self.dense[o] as usize;
+                }
+            }
+            let i = self.slot(x);
+            if self.int_ids[i] != u32::MAX {
+                return self.int_ids[i] as usize;
+            }
+            let id = self.values.len();
+            let id32 = u32::try_from(id).expect("fewer than 2^32 elements");
+            self.int_keys[i] = x;
+            self.int_ids[i] = id32;
+            if let Some(o) = direct {
+                self.dense[o] = id32;
+            }
+            self.values.push(v.clone());
+            self.ints += 1;
+            if self.ints * 2 > self.int_ids.len() {
+                self.grow();
+            }
+            return id;
+        }
+        let o = self.others.intern(v);
+        if o == self.other_ids.len() {
+            self.other_ids.push(self.values.len());
+            self.values.push(v.clone());
+        }
+        self.other_ids[o]
+    }
+
+    fn value(&self, id: usize) -> &Value {
+        &self.values[id]
+    }
 }
 
 /// The outcome of one element, while classifying.
@@ -369,7 +633,7 @@ pub fn check_set_full(history: &Recorded, options: &SetFullOptions) -> SetFullRe
     let ops = &history.ops;
     let clock = Clock::of(history);
     let max = options.max_listed;
-    let mut interner: Interner<Value> = Interner::new();
+    let mut interner = ElementIds::new();
     let mut elements: Vec<Element> = Vec::new();
     let mut reads: Vec<usize> = Vec::new();
     let mut malformed = Vec::new();
@@ -416,28 +680,42 @@ pub fn check_set_full(history: &Recorded, options: &SetFullOptions) -> SetFullRe
     reads.sort_by_key(|&i| ops[i].call);
     let calls: Vec<u64> = reads.iter().map(|&i| ops[i].call).collect();
 
+    // What is known of the added elements before any read.
+    interner.densify();
+    let mut visits: Vec<Visit> = elements
+        .iter()
+        .map(|e| {
+            let scan_from = e
+                .live_add
+                .or(e.first_add)
+                .map_or(0, |add| calls.partition_point(|&c| c <= ops[add].call));
+            Visit::new(
+                e.first_ok_add,
+                e.first_ok_add.map_or(u64::MAX, ret_pos),
+                e.live_add.map_or(0, |a| ops[a].call),
+                scan_from,
+            )
+        })
+        .collect();
+    let never_added = Visit::new(None, u64::MAX, 0, 0);
     for (ord, &i) in reads.iter().enumerate() {
         let Completion::Ok(v) = &ops[i].completion else {
             continue;
         };
+        let ret = ret_pos(i);
+        let small = |x: usize| u32::try_from(x).expect("fewer than 2^32 operations");
+        let (ord, i) = (small(ord), small(i));
         for x in v.as_list().unwrap_or(&[]) {
             let id = interner.intern(x);
-            if id == elements.len() {
-                elements.push(Element::default());
+            if id == visits.len() {
+                visits.push(never_added);
             }
-            let e = &mut elements[id];
-            if e.present.last() == Some(&ord) {
-                e.copies += 1;
-                if e.copies == 2 {
-                    e.dup_reads += 1;
-                    e.dup_first.get_or_insert(ord);
-                }
-                e.dup_max = e.dup_max.max(e.copies);
-            } else {
-                e.present.push(ord);
-                e.copies = 1;
-            }
+            visits[id].seen(ord, i, ret);
         }
+    }
+    elements.resize(visits.len(), Element::default());
+    for (e, v) in elements.iter_mut().zip(&visits) {
+        v.finish(e, reads.len());
     }
 
     let mut report = SetFullReport {
@@ -493,7 +771,7 @@ pub fn check_set_full(history: &Recorded, options: &SetFullOptions) -> SetFullRe
                 },
             );
         }
-        if let Some(cause) = unexpected_cause(e, &reads, ops) {
+        if let Some(cause) = unexpected_cause(e, &reads) {
             report.unexpected_count += 1;
             push_capped(
                 &mut unexpected,
@@ -505,7 +783,7 @@ pub fn check_set_full(history: &Recorded, options: &SetFullOptions) -> SetFullRe
                 },
             );
         }
-        let seen = Seen::of(e, &reads, &calls, ops);
+        let seen = Seen::of(e, reads.len());
         let outcome = classify(e, &seen, &reads, &calls, ops, clock);
         if options.timelines {
             let ord = |o: Option<usize>| o.map(|o| reads[o]);
@@ -523,8 +801,8 @@ pub fn check_set_full(history: &Recorded, options: &SetFullOptions) -> SetFullRe
                 },
                 add: e.live_add.or(e.first_add),
                 known: seen.known,
-                first_present: ord(e.present.first().copied()),
-                last_present: ord(e.present.last().copied()),
+                first_present: ord(e.first_present),
+                last_present: ord(e.last_present),
                 first_absent: ord(seen.first_absent),
                 last_absent: ord(seen.last_absent.filter(|&o| calls[o] > add_call)),
             });
@@ -602,20 +880,13 @@ pub fn check_set_full(history: &Recorded, options: &SetFullOptions) -> SetFullRe
 }
 
 /// The first read that contained `e` unexpectedly, and why, if any did.
-fn unexpected_cause(
-    e: &Element,
-    reads: &[usize],
-    ops: &[RecordedOp],
-) -> Option<(usize, UnexpectedCause)> {
-    let first = reads[*e.present.first()?];
+fn unexpected_cause(e: &Element, reads: &[usize]) -> Option<(usize, UnexpectedCause)> {
+    let first = reads[e.first_present?];
     match (e.first_add, e.live_add) {
         (None, _) => Some((first, UnexpectedCause::NeverAdded)),
         (Some(add), None) => Some((first, UnexpectedCause::OnlyFailedAdds { add })),
         (Some(_), Some(add)) => e
-            .present
-            .iter()
-            .map(|&ord| reads[ord])
-            .find(|&r| ops[r].ret.is_some_and(|ret| ret < ops[add].call))
+            .early_read
             .map(|r| (r, UnexpectedCause::AddedAfterRead { add })),
     }
 }
@@ -631,39 +902,17 @@ struct Seen {
 }
 
 impl Seen {
-    fn of(e: &Element, reads: &[usize], calls: &[u64], ops: &[RecordedOp]) -> Seen {
-        // Known time: the earliest completion of an ok add or of a read containing it.
-        let ret_pos = |i: usize| ops[i].ret.unwrap_or(u64::MAX);
-        let mut known = e.first_ok_add;
-        for &ord in &e.present {
-            let r = reads[ord];
-            if known.is_none_or(|k| ret_pos(r) < ret_pos(k)) {
-                known = Some(r);
-            }
-        }
-        let n = reads.len();
-        let start = match e.live_add.or(e.first_add) {
-            Some(add) => calls.partition_point(|&c| c <= ops[add].call),
-            None => 0,
+    /// From what the visit of the `n` reads gathered.
+    fn of(e: &Element, n: usize) -> Seen {
+        // The last read that missed it: the one before the final run of reads containing
+        // it, if that run reaches the last read.
+        let last = match e.last_present {
+            Some(p) if p + 1 == n => e.run_start,
+            _ => n,
         };
-        // The first read from `start` not in `present`: skip the run of reads containing it.
-        let mut p = e.present.partition_point(|&x| x < start);
-        let mut first = start;
-        while first < n && e.present.get(p) == Some(&first) {
-            first += 1;
-            p += 1;
-        }
-        // The last read not in `present`: walk back over the reads containing it, which sit
-        // at the end of `present`.
-        let mut last = n;
-        let mut p = e.present.len();
-        while last > 0 && p > 0 && e.present[p - 1] == last - 1 {
-            last -= 1;
-            p -= 1;
-        }
         Seen {
-            known,
-            first_absent: (first < n).then_some(first),
+            known: e.known,
+            first_absent: e.first_absent,
             last_absent: last.checked_sub(1),
         }
     }
@@ -679,7 +928,7 @@ fn classify(
     clock: Clock,
 ) -> Outcome {
     let Some(add) = e.live_add else {
-        return if e.first_add.is_some() && e.present.is_empty() {
+        return if e.first_add.is_some() && e.first_present.is_none() {
             Outcome::Failed
         } else {
             Outcome::NotAdded
@@ -694,7 +943,7 @@ fn classify(
         return Outcome::NeverRead;
     }
     let last_absent = seen.last_absent;
-    let last_present = e.present.last().copied();
+    let last_present = e.last_present;
     if last_present == Some(n - 1) {
         // Only reads invoked after the add delay its visibility.
         let latency = match last_absent.filter(|&ord| calls[ord] > ops[add].call) {

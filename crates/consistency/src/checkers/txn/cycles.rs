@@ -65,11 +65,11 @@ fn close(g: &Graph, first: u32, path: Vec<u32>) -> Vec<u32> {
 }
 
 fn ww(e: &Edge) -> bool {
-    e.kind == EdgeKind::Ww && !e.realtime_derived
+    e.kind == EdgeKind::Ww && e.is_observed()
 }
 
 fn dependency(e: &Edge) -> bool {
-    matches!(e.kind, EdgeKind::Ww | EdgeKind::Wr) && !e.realtime_derived
+    matches!(e.kind, EdgeKind::Ww | EdgeKind::Wr) && e.is_observed()
 }
 
 fn not_realtime(e: &Edge) -> bool {
@@ -122,7 +122,8 @@ pub(crate) fn search(g: &Graph, options: &TxnOptions) -> Outcome {
         }
     }
 
-    // G-single and G2: components of all non-realtime edges with an rw edge inside.
+    // G-single and G2: components of all non-realtime edges with an rw edge (or one
+    // inferred by assuming serializability) inside.
     let (comp, count) = g.components(not_realtime);
     for (cid, nodes) in members(&comp, count).iter().enumerate() {
         let cid = cid as u32;
@@ -147,8 +148,17 @@ pub(crate) fn search(g: &Graph, options: &TxnOptions) -> Outcome {
                 continue;
             }
         }
+        // Through rw edges first; failing that (a component whose only non-dependency
+        // edges are ww edges inferred by assuming serializability), through those.
         let mut best: Option<Vec<u32>> = None;
-        for e in inside(g, nodes, &comp, cid, attempts, rw) {
+        let derived_ww = |e: &Edge| not_realtime(e) && e.serial_derived && !e.is_rw();
+        let starts = inside(g, nodes, &comp, cid, attempts, rw);
+        let starts = if starts.is_empty() {
+            inside(g, nodes, &comp, cid, attempts, derived_ww)
+        } else {
+            starts
+        };
+        for e in starts {
             let edge = &g.edges[e as usize];
             let Some(p) = s.path(
                 g,
@@ -203,7 +213,11 @@ pub(crate) fn search(g: &Graph, options: &TxnOptions) -> Outcome {
             let has_wr = cycle
                 .iter()
                 .any(|&e| g.edges[e as usize].kind == EdgeKind::Wr);
+            let serial = cycle.iter().any(|&e| g.edges[e as usize].serial_derived);
+            // A cycle through an edge inferred by assuming serializability is no evidence
+            // of the weaker anomalies: at least G2.
             let kind = match rw_count(g, &cycle) {
+                0 if serial => TxnAnomalyKind::G2Realtime,
                 0 if has_wr => TxnAnomalyKind::G1cRealtime,
                 0 => TxnAnomalyKind::G0Realtime,
                 1 => TxnAnomalyKind::GSingleRealtime,

@@ -12,6 +12,8 @@ pub(crate) struct Edge {
     pub(crate) kind: EdgeKind,
     /// A ww or rw edge inferred from real time.
     pub(crate) realtime_derived: bool,
+    /// A ww or rw edge of a version order inferred by assuming serializability.
+    pub(crate) serial_derived: bool,
     /// The key's id.
     pub(crate) key: Option<usize>,
     /// The value's id.
@@ -28,6 +30,12 @@ impl Edge {
     pub(crate) fn is_rw(&self) -> bool {
         self.kind == EdgeKind::Rw
     }
+
+    /// Holds in every execution read committed allows: not inferred from real time or by
+    /// assuming serializability.
+    pub(crate) fn is_observed(&self) -> bool {
+        !self.realtime_derived && !self.serial_derived
+    }
 }
 
 /// A graph with out-edge lists.
@@ -43,11 +51,12 @@ pub(crate) const NONE: u32 = u32::MAX;
 
 impl Graph {
     /// A graph on `n` nodes; self-loops are dropped, and of several edges with the same
-    /// endpoints, kind and realtime flag only the first is kept.
+    /// endpoints, kind and realtime flag only the first is kept, preferring one not
+    /// inferred by assuming serializability.
     pub(crate) fn new(n: usize, mut edges: Vec<Edge>) -> Graph {
         edges.retain(|e| e.from != e.to);
         // Stable: the first justification of each edge survives.
-        edges.sort_by_key(|e| (e.from, e.to, e.kind, e.realtime_derived));
+        edges.sort_by_key(|e| (e.from, e.to, e.kind, e.realtime_derived, e.serial_derived));
         edges.dedup_by(|b, a| {
             (a.from, a.to, a.kind, a.realtime_derived) == (b.from, b.to, b.kind, b.realtime_derived)
         });
@@ -242,6 +251,7 @@ mod tests {
             to,
             kind,
             realtime_derived: false,
+            serial_derived: false,
             key: None,
             value: None,
         }

@@ -3,6 +3,7 @@
 
 use super::graph::Edge;
 use super::parse::{Status, Txn};
+use super::serial;
 use super::{EdgeKind, Ids, Sink, TxnAnomaly, TxnAnomalyKind, TxnWorkload};
 use crate::format::{Recorded, RecordedOp, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -12,6 +13,8 @@ pub(crate) struct Inferred {
     pub(crate) edges: Vec<Edge>,
     pub(crate) observed_unknown: usize,
     pub(crate) ambiguous_values: usize,
+    /// The serializability inference stopped short of its fixed point somewhere.
+    pub(crate) inference_incomplete: bool,
 }
 
 /// Who wrote a (key, value).
@@ -108,6 +111,7 @@ impl Ctx<'_, '_> {
                 to: to as u32,
                 kind,
                 realtime_derived,
+                serial_derived: false,
                 key: Some(key),
                 value,
             });
@@ -196,6 +200,7 @@ pub(crate) fn infer(
     keys: &Ids,
     vals: &mut Ids,
     sink: &mut Sink,
+    inference_window: usize,
 ) -> Inferred {
     let mut writes: BTreeMap<(usize, usize), Vec<(usize, bool)>> = BTreeMap::new();
     for (t, txn) in txns.iter().enumerate() {
@@ -222,9 +227,12 @@ pub(crate) fn infer(
         .filter(|&&(k, v)| cx.live_writers(k, v) > 1)
         .count();
     let reads = reads(&mut cx, workload);
+    let mut inference_incomplete = false;
     match workload {
         TxnWorkload::ListAppend => list_append(&mut cx, &reads),
-        TxnWorkload::RwRegister => rw_register(&mut cx, &reads),
+        TxnWorkload::RwRegister => {
+            inference_incomplete = rw_register(&mut cx, &reads, inference_window).incomplete;
+        }
     }
     realtime(&mut cx);
     let observed_unknown = txns
@@ -236,6 +244,7 @@ pub(crate) fn infer(
         edges: cx.edges,
         observed_unknown,
         ambiguous_values,
+        inference_incomplete,
     }
 }
 
@@ -517,8 +526,9 @@ fn duplicates(cx: &mut Ctx<'_, '_>, reader: usize, key: usize, ids: &[usize]) {
 }
 
 /// Rw-register: value checks, versions ordered by writes-follow-reads and by the initial
-/// value, and (under strict serializability) by real time.
-fn rw_register(cx: &mut Ctx<'_, '_>, reads: &[Read<'_>]) {
+/// value, then by what a serial execution would need (within windows of `window`
+/// transactions), and (under strict serializability) by real time.
+fn rw_register(cx: &mut Ctx<'_, '_>, reads: &[Read<'_>], window: usize) -> serial::Outcome {
     let txns = cx.txns;
     // External reads of non-nil values, by the version they read: (key, value) -> readers.
     let mut readers: BTreeMap<(usize, usize), Vec<usize>> = BTreeMap::new();
@@ -594,6 +604,31 @@ fn rw_register(cx: &mut Ctx<'_, '_>, reads: &[Read<'_>]) {
             }
         }
     }
+    // The version orders any serial execution would need.
+    let per_key: Vec<serial::KeyVersions> = finals
+        .iter()
+        .map(|(&key, writers)| serial::KeyVersions {
+            key,
+            writers: writers.clone(),
+            versions: readers
+                .range((key, 0)..=(key, usize::MAX))
+                .map(|(&(_, value), rs)| {
+                    let Writer::One(writer, true) = cx.writer(key, value) else {
+                        unreachable!("only reads of a final write by one transaction are kept")
+                    };
+                    serial::Version {
+                        writer,
+                        value,
+                        readers: rs.clone(),
+                    }
+                })
+                .collect(),
+        })
+        .filter(|kv| kv.writers.len() >= 2 && !kv.versions.is_empty())
+        .collect();
+    let outcome = serial::infer(&cx.committed, &per_key, window, &mut cx.edges, |e| {
+        !e.is_realtime()
+    });
     // Real time orders versions under strict serializability: if a's transaction
     // completed before b's was invoked, a's version of k precedes b's, so readers of a's
     // version -rw-> b (realtime-derived). Only the earliest such b are linked; the later
@@ -634,6 +669,7 @@ fn rw_register(cx: &mut Ctx<'_, '_>, reads: &[Read<'_>]) {
             }
         }
     }
+    outcome
 }
 
 /// Realtime edges between committed transactions: `a -> b` when `a` (ok) completed before
@@ -668,6 +704,7 @@ fn realtime(cx: &mut Ctx<'_, '_>) {
                     to: t as u32,
                     kind: EdgeKind::Realtime,
                     realtime_derived: false,
+                    serial_derived: false,
                     key: None,
                     value: None,
                 });
