@@ -322,6 +322,24 @@ fn transactional_nodes() {
         "no isolation passed read-committed: {}",
         r.checker
     );
+    // Registers at strict-serializable: a read at one node misses a write another node
+    // completed before the read began (a real-time anomaly), whatever the serial order.
+    let r = run(
+        "txn-rw-register",
+        env!("CARGO_BIN_EXE_broken-txn"),
+        3,
+        "",
+        |s| {
+            s.rate = 150.0;
+            s.workload_options.key_count = 2;
+        },
+    );
+    assert_eq!(r.checker["isolation"], "strict-serializable");
+    assert!(
+        !r.valid,
+        "no isolation passed strict-serializable: {}",
+        r.checker
+    );
 }
 
 /// Per directed link, which of its messages were lost, in order.

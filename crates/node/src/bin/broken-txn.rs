@@ -4,8 +4,15 @@
 //! Transactions at different nodes never see each other's writes. With two nodes or more,
 //! one transaction at n0 reads x before another at n1 writes it while the n1 one reads y
 //! before the n0 one writes it: a cycle of anti-dependencies (G2, write skew), and lists
-//! whose versions no single order explains. The transaction checker must report such
-//! anomalies under serializable and strict-serializable.
+//! whose versions no single order explains (appends at n0 and n1 to the same key give lists
+//! that are not prefixes of one another: caught from read-committed on).
+//!
+//! Registers are subtler, and a good lesson in what a checker can know: once every node has
+//! written every key, running each node's transactions as one block, node after node,
+//! explains every read, so a history of such a run may well *be* serializable. It is caught
+//! at serializable only when reads of the initial `nil` pin the nodes' blocks in a cycle, and
+//! always at strict-serializable, where a read that misses a write completed before it began
+//! is a real-time anomaly.
 
 use serde_json::Value;
 use std::collections::HashMap;
