@@ -177,6 +177,18 @@ impl<N: 'static> Ctx<N> {
         self.rpc_timeout = timeout;
     }
 
+    /// Sends `body` to every other node ([`Ctx::peers`]), as [`Ctx::send`] does: the gossip
+    /// step of a state-based CRDT, a flood.
+    pub fn send_to_peers(&mut self, body: &Body) {
+        let ids = std::mem::take(&mut self.node_ids);
+        for id in &ids {
+            if *id != self.node_id {
+                self.send(id, body);
+            }
+        }
+        self.node_ids = ids;
+    }
+
     /// Sends `body` to `dest` as it is (no `msg_id` is added: see [`Ctx::rpc`]).
     pub fn send(&mut self, dest: &str, body: &Body) {
         if self.out_error.is_some() {

@@ -49,10 +49,7 @@ impl Node for ForgetfulSet {
             return;
         }
         let body = Body::new("replicate").with("value", &self.set);
-        let peers: Vec<String> = ctx.peers().map(str::to_owned).collect();
-        for p in &peers {
-            ctx.send(p, &body);
-        }
+        ctx.send_to_peers(&body);
     }
 
     fn tick_interval(&self) -> Option<Duration> {

@@ -59,10 +59,7 @@ impl Node for GCounter {
             return;
         }
         let body = Body::new("replicate").with("counts", &self.counts);
-        let peers: Vec<String> = ctx.peers().map(str::to_owned).collect();
-        for p in &peers {
-            ctx.send(p, &body);
-        }
+        ctx.send_to_peers(&body);
     }
 
     fn tick_interval(&self) -> Option<Duration> {

@@ -67,10 +67,7 @@ impl Node for PnCounter {
             return;
         }
         let body = Body::new("replicate").with("p", &self.p).with("n", &self.n);
-        let peers: Vec<String> = ctx.peers().map(str::to_owned).collect();
-        for p in &peers {
-            ctx.send(p, &body);
-        }
+        ctx.send_to_peers(&body);
     }
 
     fn tick_interval(&self) -> Option<Duration> {
