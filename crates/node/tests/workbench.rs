@@ -357,6 +357,138 @@ fn losses(journal: &std::path::Path) -> std::collections::BTreeMap<(String, Stri
         .collect()
 }
 
+/// Per directed link, in sending order, whether each message was lost (`None`: a partition
+/// cut it, which hides its loss draw).
+fn loss_draws(
+    journal: &std::path::Path,
+) -> std::collections::BTreeMap<(String, String), Vec<Option<bool>>> {
+    use synod_workbench::net::Fate;
+    synod_workbench::journal::read_fates(journal)
+        .unwrap()
+        .into_iter()
+        .map(|(link, fates)| {
+            let draws = fates
+                .iter()
+                .map(|f| match f {
+                    Fate::Cut => None,
+                    f => Some(*f == Fate::Lost),
+                })
+                .collect();
+            (link, draws)
+        })
+        .collect()
+}
+
+/// Per client (a process number modulo the concurrency, as Jepsen renames processes), the
+/// operations it invoked, in order: function, key and value.
+fn invocations(run_dir: &std::path::Path, concurrency: u64) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(run_dir.join("history.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut ops: Vec<&serde_json::Value> = doc["ops"].as_array().unwrap().iter().collect();
+    ops.sort_by_key(|o| o["call"].as_u64());
+    let mut per_client = vec![Vec::new(); concurrency as usize];
+    for o in ops {
+        let client = o["process"].as_u64().unwrap() % concurrency;
+        per_client[client as usize].push(format!("{} {} {}", o["f"], o["key"], o["value"]));
+    }
+    per_client
+}
+
+/// The same seed gives the same client operations, network draws and fault schedule (the
+/// nodes run in real time, so how far each client got may differ: prefixes are compared);
+/// another seed gives others.
+#[test]
+fn the_same_seed_gives_the_same_operations_network_draws_and_faults() {
+    let dir = std::env::temp_dir().join(format!("synod-wb-seed-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    // lin-kv draws each client's operations from the client's own stream (broadcast numbers
+    // its elements globally, in real-time order), and its nodes only call the service;
+    // broadcast nodes talk to each other, so their links show the network's draws.
+    let go = |workload: &str, bin: &str, seed: u64, name: &str| {
+        let mut s = Settings::new(workload, bin).unwrap();
+        s.node_count = 3;
+        s.concurrency = 3;
+        s.time_limit = Duration::from_millis(1000);
+        s.rate = 60.0;
+        s.net.loss = 0.2;
+        s.nemesis = parse_nemesis("partition,kill").unwrap();
+        s.nemesis_interval = Duration::from_millis(160);
+        s.recovery_wait = Duration::from_millis(300);
+        s.op_timeout = Duration::from_millis(400);
+        s.seed = seed;
+        s.run_dir = dir.join(name);
+        let r = workbench(&s).unwrap();
+        let faults: Vec<String> = r.nemesis["log"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["what"].as_str().unwrap().to_string())
+            .collect();
+        let journal = dir.join(name).join("messages.jsonl");
+        (
+            invocations(&dir.join(name), 3),
+            loss_draws(&journal),
+            faults,
+        )
+    };
+    let kv = env!("CARGO_BIN_EXE_lin-kv");
+    let (ops_a, _, faults_a) = go("lin-kv", kv, 21, "a");
+    let (ops_b, _, faults_b) = go("lin-kv", kv, 21, "b");
+    let (ops_c, _, faults_c) = go("lin-kv", kv, 22, "c");
+    let bc = env!("CARGO_BIN_EXE_broadcast");
+    let (_, loss_a, _) = go("broadcast", bc, 21, "d");
+    let (_, loss_b, _) = go("broadcast", bc, 21, "e");
+    let (_, loss_c, _) = go("broadcast", bc, 22, "f");
+
+    let prefix = |x: &[String], y: &[String]| x.iter().zip(y).take_while(|(a, b)| a == b).count();
+    let mut same_ops = 0;
+    for (a, b) in ops_a.iter().zip(&ops_b) {
+        let k = a.len().min(b.len());
+        assert_eq!(a[..k], b[..k], "same seed, same operations per client");
+        same_ops += k;
+    }
+    assert!(same_ops >= 20, "compared {same_ops} operations");
+    let differ = ops_a
+        .iter()
+        .zip(&ops_c)
+        .any(|(a, c)| prefix(a, c) < a.len().min(c.len()));
+    assert!(differ, "another seed, other operations");
+
+    // Faults: the steps taken so far are the same in the same order.
+    let k = faults_a.len().min(faults_b.len());
+    assert!(k >= 4, "{faults_a:?}");
+    assert_eq!(faults_a[..k], faults_b[..k]);
+    let kc = faults_a.len().min(faults_c.len());
+    assert_ne!(faults_a[..kc], faults_c[..kc], "another seed, other faults");
+
+    // Network: the k-th message on each node-to-node link meets the same loss draw (where
+    // neither run had the link cut at that moment: partitions begin in real time).
+    let (mut same, mut other) = (0, 0);
+    for (link, la) in loss_a
+        .iter()
+        .filter(|(l, _)| l.0.starts_with('n') && l.1.starts_with('n'))
+    {
+        let both = |lx: &Vec<Option<bool>>| {
+            la.iter()
+                .zip(lx)
+                .filter_map(|(a, x)| Some((((*a)?), (*x)?)))
+                .collect::<Vec<(bool, bool)>>()
+        };
+        if let Some(lb) = loss_b.get(link) {
+            for (a, b) in both(lb) {
+                assert_eq!(a, b, "{link:?}");
+                same += 1;
+            }
+        }
+        if let Some(lc) = loss_c.get(link) {
+            other += both(lc).iter().filter(|(a, c)| a != c).count();
+        }
+    }
+    assert!(same >= 20, "compared {same} node-to-node messages");
+    assert!(other > 0, "another seed, other losses");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_replay_gives_each_link_the_recorded_fates_whatever_the_seed() {
     let dir = std::env::temp_dir().join(format!("synod-wb-replay-{}", std::process::id()));
