@@ -363,6 +363,7 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
         while let Some(t) = r.queue.pop_due(now) {
             r.on_timed(t);
         }
+        r.flush_outboxes();
     }
     r.startup = began.elapsed();
     let deadline = r.at(options.init_timeout);
